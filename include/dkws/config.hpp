@@ -1,0 +1,80 @@
+// A run's configuration: task, front end, model, training and dendrite settings, read from one
+// JSON file. Every key is checked: an unknown key or an out-of-range value is a dkws::Error that
+// names it ("config.json: train.lr: must be > 0").
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dkws/dsp.hpp"
+
+namespace dkws {
+
+struct ModelSpec {
+  // "ei_conv1d": Edge Impulse's default 1D CNN; "audio_classifier": the paper's sweepable family.
+  std::string family = "ei_conv1d";
+  int num_conv = 2;       // audio_classifier: 1..3 conv blocks
+  int num_linear = 1;     // audio_classifier: 1..2 dense layers
+  double width = 1.0;     // channel multiplier
+  int growth = 0;         // row of the channel table, 0..5
+  double dropout = 0.25;
+  double noise = 0.0;     // Gaussian input noise stddev (audio_classifier)
+  bool pool_same = false; // audio_classifier pooling: false = torch floor, true = Keras 'same'
+  double max_norm = 0.0;  // per-filter L2 bound on conv weights; 0 disables
+};
+
+struct TrainSpec {
+  int epochs = 100;
+  int batch_size = 32;
+  double lr = 0.005;
+  std::string scheduler = "none";  // "none" | "plateau"
+  int plateau_patience = 5;
+  double plateau_factor = 0.1;
+  uint64_t seed = 1;
+};
+
+struct DendriteSpec {
+  std::string mode = "none";           // "none" | "gd" | "cc"
+  std::string layers = "all";          // "all" | "dense"
+  std::string activation = "tanh";     // "tanh" | "sigmoid" | "relu"
+  int max_dendrites = 2;
+  int max_dendrite_tries = 2;
+  int n_epochs_to_switch = 10;
+  int p_epochs_to_switch = 10;
+  int p_max_epochs = 50;
+  int candidates = 1;                  // K candidates per neuron in the dendrite phase
+  double init_multiplier = 0.1;        // gd: weights ~ N(0, (0.01 m)^2)
+  std::vector<double> thresholds = {0.001, 0.0001, 0.0};
+  double raw_threshold = 1e-5;
+  double history_lookback = 1;         // EMA span of the validation score
+  bool train_cascade = true;           // u_kj trainable in the neuron phase
+  bool restart_only = false;           // the `restart` control arm: resets without dendrites
+};
+
+struct RunConfig {
+  std::string task = "kws12";                // "kws12" | "kw3" | "folder"
+  std::filesystem::path data_dir;            // empty: $DKWS_DATA or ../shared/data
+  FrontEndConfig front_end;
+  ModelSpec model;
+  TrainSpec train;
+  DendriteSpec dendrites;
+
+  nlohmann::json to_json() const;
+};
+
+// Parses a config; `source` names the file in error messages. Missing keys take defaults that
+// depend on the model family (audio_classifier: plateau scheduler, max_norm 1).
+RunConfig parse_run_config(const nlohmann::json& j, const std::string& source);
+RunConfig load_run_config(const std::filesystem::path& path);
+// Applies "section.key=value" overrides (as given on the command line) and re-validates.
+void apply_override(RunConfig& cfg, const std::string& assignment);
+void validate(const RunConfig& cfg, const std::string& source);
+
+// The data folder to use when none is configured: $DKWS_DATA, else ../shared/data beside the
+// working directory's repository, else empty.
+std::filesystem::path default_data_dir();
+
+}  // namespace dkws

@@ -1,0 +1,77 @@
+// Datasets: the layouts dkws reads, the kws12 / kw3 tasks, and the cached feature matrices that
+// training consumes.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dkws/dsp.hpp"
+
+namespace dkws {
+
+struct Clip {
+  std::filesystem::path path;
+  std::string label;    // class name as found on disk
+  std::string split;    // "train" | "val" | "test"
+  std::string speaker;  // empty when the name carries none
+  // For clips cut from a longer recording (noise crops): offset and length in seconds; length 0
+  // means the whole file.
+  double offset_seconds = 0;
+  double length_seconds = 0;
+};
+
+struct DatasetIndex {
+  std::filesystem::path root;
+  std::string layout;  // "class_folders" | "speech_commands" | "split_tsv" | "edge_impulse"
+  std::vector<std::string> classes;
+  std::vector<Clip> clips;
+  std::vector<std::string> problems;  // one line each, naming the file or folder
+};
+
+// Detects the layout of `root` (a folder, or a split TSV file) and lists its clips. Clips without
+// a split get one from the speaker hash (Speech Commands rule, 60/20/20 train/val/test).
+// Throws dkws::Error for a missing root or a dataset with no usable class.
+DatasetIndex open_dataset(const std::filesystem::path& root);
+
+// Speech Commands' speaker id from a file name ("<speaker>_nohash_<n>"), or the base name.
+std::string speaker_of(const std::filesystem::path& file);
+// The Speech Commands bucket rule: md5(speaker) first 8 hex digits as an integer, mod 100; buckets
+// [0, 100 - val - test) train, then val, then test.
+std::string split_for_speaker(const std::string& speaker, int val_percent = 20, int test_percent = 20);
+
+// Features for one split, row-major: x[i * dim() + j].
+struct FeatureSet {
+  int frames = 0;
+  int coeffs = 0;
+  std::vector<float> x;
+  std::vector<int> y;
+  std::vector<std::string> paths;  // source of each row, for reports
+  size_t size() const { return y.size(); }
+  int dim() const { return frames * coeffs; }
+  const float* row(size_t i) const { return x.data() + i * size_t(dim()); }
+};
+
+struct TaskSpec {
+  std::string name = "kws12";         // "kws12" | "kw3" | "folder"
+  std::filesystem::path data_dir;     // holds speech_commands_v2_test/ and background_noise/,
+                                      // or for "folder" the dataset root
+  FrontEndConfig front_end;
+  std::filesystem::path cache_dir;    // empty disables the feature cache
+  uint64_t seed = 1;                  // for kw3's sampling and noise crops
+  bool quiet = false;
+};
+
+struct TaskData {
+  std::string name;
+  std::vector<std::string> classes;
+  FeatureSet train, val, test;
+  std::vector<std::string> notes;     // class counts and problems, printed on load
+  size_t features_computed = 0;      // rows extracted from audio by this load
+  size_t features_from_cache = 0;    // rows read from the feature cache
+};
+
+// Loads (or computes and caches) the features of a task. Prints class counts and problems to
+// stderr unless quiet.
+TaskData load_task(const TaskSpec& spec);
+
+}  // namespace dkws

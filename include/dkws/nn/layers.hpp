@@ -1,0 +1,30 @@
+// The concrete layers. One file each under src/nn/.
+#pragma once
+#include <memory>
+
+#include "dkws/nn/layer.hpp"
+
+namespace dkws::nn {
+
+// x [N, F] -> y [N, out]; weight [out][F], bias [out].
+std::unique_ptr<Layer> make_dense(int in_features, int out_features);
+// x [N, L, in_ch] -> y [N, L, out_ch], 'same' zero padding, stride 1; weight [out][k][in], bias [out].
+std::unique_ptr<Layer> make_conv1d(int in_ch, int out_ch, int kernel);
+// x [N, H, W, in_ch] -> y [N, H, W, out_ch], 'same' zero padding, stride 1;
+// weight [out][kh][kw][in], bias [out].
+std::unique_ptr<Layer> make_conv2d(int in_ch, int out_ch, int kernel_h, int kernel_w);
+// Pool size = stride = `pool`. same=true: Keras 'same' (ceil(L/pool), windows cut at the edge);
+// same=false: 'valid' as torch's MaxPool (floor).
+std::unique_ptr<Layer> make_maxpool1d(int pool, bool same);
+std::unique_ptr<Layer> make_maxpool2d(int pool, bool same);
+std::unique_ptr<Layer> make_relu();
+// Inverted dropout: scales kept units by 1/(1-rate) in training, identity at inference.
+std::unique_ptr<Layer> make_dropout(float rate);
+// Adds N(0, stddev^2) in training only.
+std::unique_ptr<Layer> make_gaussian_noise(float stddev);
+// [N, ...] -> [N, prod(...)], no data movement.
+std::unique_ptr<Layer> make_flatten();
+// [N, F] -> [N, dims...]: a view change only (e.g. 650 -> 50x13 or 50x13x1).
+std::unique_ptr<Layer> make_reshape(Shape item_shape);
+
+}  // namespace dkws::nn

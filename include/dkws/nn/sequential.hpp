@@ -1,0 +1,57 @@
+// A stack of layers with the activations kept for backward. Owns its layers and buffers; after the
+// first batch of a given size no forward or backward allocates.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "dkws/nn/layer.hpp"
+
+namespace dkws::nn {
+
+class Sequential {
+ public:
+  Sequential() = default;
+  Sequential(Sequential&&) = default;
+  Sequential& operator=(Sequential&&) = default;
+
+  void add(std::unique_ptr<Layer> layer);
+  size_t size() const { return layers_.size(); }
+  Layer& layer(size_t i) { return *layers_[i]; }
+  const Layer& layer(size_t i) const { return *layers_[i]; }
+  // Replaces layer i (e.g. with a dendrite wrapper around it).
+  void replace(size_t i, std::unique_ptr<Layer> layer);
+  std::unique_ptr<Layer> release(size_t i);
+
+  // x: [N, item...]. Returns the last layer's output (valid until the next forward).
+  const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
+  // Accumulates parameter gradients for dL/d(output). Input gradient is not computed.
+  void backward(const Tensor& dout);
+  // Gradient w.r.t. the model input as well (for tests).
+  void backward(const Tensor& dout, Tensor& dinput);
+
+  std::vector<Param*> params();
+  std::vector<const Param*> params() const;
+  void zero_grad();
+  // Live parameters (Param::live), optionally only trainable ones.
+  size_t count_params(bool trainable_only = false) const;
+  Shape output_shape(const Shape& in) const;
+  double macs_per_item(const Shape& in) const;
+  // Activation output of layer i from the last forward.
+  const Tensor& activation(size_t i) const { return acts_[i + 1]; }
+
+  nlohmann::json config() const;  // list of layer configs
+  static Sequential from_config(const nlohmann::json& cfg);
+
+ private:
+  void backward_impl(const Tensor& dout, Tensor* dinput);
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Tensor> acts_;   // acts_[0] = input copy, acts_[i+1] = output of layer i
+  std::vector<Tensor> grads_;  // scratch gradients, ping-pong
+};
+
+// Mean softmax cross-entropy over the batch. Writes dL/dlogits (already divided by N).
+float softmax_cross_entropy(const Tensor& logits, const int* labels, Tensor& dlogits);
+// Index of the largest logit per row.
+void argmax_rows(const Tensor& logits, std::vector<int>& out);
+
+}  // namespace dkws::nn

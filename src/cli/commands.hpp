@@ -1,0 +1,11 @@
+// Each subcommand lives in its own file and registers itself on the root app.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace dkws::cli {
+
+void register_features(CLI::App& app);
+void register_train(CLI::App& app);
+void register_data(CLI::App& app);
+
+}  // namespace dkws::cli

@@ -1,0 +1,105 @@
+// Adam with torch.optim.Adam's update order, so one step matches PyTorch to float rounding.
+#include <cmath>
+
+#include "dkws/error.hpp"
+#include "dkws/nn/optim.hpp"
+
+namespace dkws::nn {
+
+Adam::Adam(std::vector<Param*> params, float lr, float beta1, float beta2, float eps)
+    : params_(std::move(params)), lr_(lr), b1_(beta1), b2_(beta2), eps_(eps) {
+  for (Param* p : params_) {
+    m_.emplace_back(p->value.size(), 0.f);
+    v_.emplace_back(p->value.size(), 0.f);
+  }
+}
+
+void Adam::step() {
+  ++t_;
+  const float bias1 = 1.f - std::pow(b1_, float(t_));
+  const float bias2_sqrt = std::sqrt(1.f - std::pow(b2_, float(t_)));
+  const float step_size = lr_ / bias1;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Param& p = *params_[k];
+    if (!p.trainable) continue;
+    float* __restrict w = p.value.ptr();
+    const float* __restrict g = p.grad.ptr();
+    float* __restrict m = m_[k].data();
+    float* __restrict v = v_[k].data();
+    const size_t n = p.value.size();
+    for (size_t i = 0; i < n; ++i) {
+      m[i] = b1_ * m[i] + (1.f - b1_) * g[i];
+      v[i] = b2_ * v[i] + (1.f - b2_) * g[i] * g[i];
+      const float denom = std::sqrt(v[i]) / bias2_sqrt + eps_;
+      w[i] -= step_size * m[i] / denom;
+    }
+  }
+}
+
+nlohmann::json Adam::state() const {
+  return {{"t", t_}, {"lr", lr_}, {"m", m_}, {"v", v_}};
+}
+
+void Adam::load_state(const nlohmann::json& j) {
+  auto m = j.at("m").get<std::vector<std::vector<float>>>();
+  auto v = j.at("v").get<std::vector<std::vector<float>>>();
+  if (m.size() != m_.size() || v.size() != v_.size()) throw Error("optimizer state: size mismatch");
+  for (size_t k = 0; k < m.size(); ++k)
+    if (m[k].size() != m_[k].size() || v[k].size() != v_[k].size())
+      throw Error("optimizer state: tensor size mismatch");
+  m_ = std::move(m);
+  v_ = std::move(v);
+  t_ = j.at("t").get<long>();
+  lr_ = j.at("lr").get<float>();
+}
+
+ReduceLROnPlateau::ReduceLROnPlateau(bool mode_max, float factor, int patience, float threshold,
+                                     float min_lr)
+    : mode_max_(mode_max), factor_(factor), threshold_(threshold), min_lr_(min_lr),
+      patience_(patience), best_(mode_max ? -INFINITY : INFINITY) {}
+
+float ReduceLROnPlateau::step(float metric, float lr) {
+  // torch's 'rel' threshold mode.
+  const bool better = mode_max_ ? metric > best_ * (1.0 + threshold_) : metric < best_ * (1.0 - threshold_);
+  if (better) {
+    best_ = metric;
+    bad_epochs_ = 0;
+  } else {
+    ++bad_epochs_;
+  }
+  if (bad_epochs_ > patience_) {
+    bad_epochs_ = 0;
+    const float new_lr = std::max(lr * factor_, min_lr_);
+    // torch skips updates smaller than eps=1e-8.
+    if (lr - new_lr > 1e-8f) return new_lr;
+  }
+  return lr;
+}
+
+nlohmann::json ReduceLROnPlateau::state() const {
+  return {{"best", best_}, {"bad_epochs", bad_epochs_}};
+}
+
+void ReduceLROnPlateau::load_state(const nlohmann::json& j) {
+  best_ = j.at("best").is_null() ? (mode_max_ ? -INFINITY : INFINITY) : j.at("best").get<double>();
+  bad_epochs_ = j.at("bad_epochs").get<int>();
+}
+
+void apply_max_norm(const std::vector<Param*>& params) {
+  for (Param* p : params) {
+    if (p->max_norm <= 0.f || !p->trainable) continue;
+    const int rows = p->value.dim(0);
+    const size_t cols = p->value.size() / size_t(rows);
+    for (int r = 0; r < rows; ++r) {
+      float* w = p->value.ptr() + size_t(r) * cols;
+      double sq = 0;
+      for (size_t i = 0; i < cols; ++i) sq += double(w[i]) * w[i];
+      const float norm = float(std::sqrt(sq));
+      if (norm <= p->max_norm) continue;
+      const float scale = p->max_norm / (1e-7f + norm);
+      for (size_t i = 0; i < cols; ++i) w[i] *= scale;
+    }
+  }
+}
+
+}  // namespace dkws::nn

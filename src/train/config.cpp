@@ -1,0 +1,236 @@
+// Config parsing by merging the user's JSON over the defaults: the defaults double as the schema,
+// so a key that is not in them is unknown, and a value must have the default's JSON type.
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/core.h>
+
+#include "dkws/config.hpp"
+#include "dkws/error.hpp"
+
+namespace dkws {
+namespace {
+
+using nlohmann::json;
+
+json model_json(const ModelSpec& m) {
+  return {{"family", m.family},     {"num_conv", m.num_conv}, {"num_linear", m.num_linear},
+          {"width", m.width},       {"growth", m.growth},     {"dropout", m.dropout},
+          {"noise", m.noise},       {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
+}
+
+json train_json(const TrainSpec& t) {
+  return {{"epochs", t.epochs},
+          {"batch_size", t.batch_size},
+          {"lr", t.lr},
+          {"scheduler", t.scheduler},
+          {"plateau_patience", t.plateau_patience},
+          {"plateau_factor", t.plateau_factor},
+          {"seed", t.seed}};
+}
+
+json dendrite_json(const DendriteSpec& d) {
+  return {{"mode", d.mode},
+          {"layers", d.layers},
+          {"activation", d.activation},
+          {"max_dendrites", d.max_dendrites},
+          {"max_dendrite_tries", d.max_dendrite_tries},
+          {"n_epochs_to_switch", d.n_epochs_to_switch},
+          {"p_epochs_to_switch", d.p_epochs_to_switch},
+          {"p_max_epochs", d.p_max_epochs},
+          {"candidates", d.candidates},
+          {"init_multiplier", d.init_multiplier},
+          {"thresholds", d.thresholds},
+          {"raw_threshold", d.raw_threshold},
+          {"history_lookback", d.history_lookback},
+          {"train_cascade", d.train_cascade},
+          {"restart_only", d.restart_only}};
+}
+
+bool same_kind(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) return !(a.is_number_integer() && b.is_number_float());
+  return a.type() == b.type();
+}
+
+// Overlays `user` onto `base` in place; every key of `user` must exist in `base` with its type.
+void merge_checked(json& base, const json& user, const std::string& source, const std::string& at) {
+  if (!user.is_object()) throw Error(fmt::format("{}: {}: expected an object", source, at));
+  for (auto it = user.begin(); it != user.end(); ++it) {
+    const std::string key = at.empty() ? it.key() : at + "." + it.key();
+    if (!base.contains(it.key())) throw Error(fmt::format("{}: unknown key '{}'", source, key));
+    json& slot = base[it.key()];
+    if (slot.is_object()) {
+      merge_checked(slot, it.value(), source, key);
+    } else if (!same_kind(slot, it.value())) {
+      throw Error(fmt::format("{}: {}: expected a {} value, got {}", source, key, slot.type_name(),
+                              it.value().dump()));
+    } else {
+      slot = it.value();
+    }
+  }
+}
+
+void check(bool ok, const std::string& source, const std::string& key, const std::string& why) {
+  if (!ok) throw Error(fmt::format("{}: {}: {}", source, key, why));
+}
+
+void check_one_of(const std::string& v, std::initializer_list<const char*> options,
+                  const std::string& source, const std::string& key) {
+  for (const char* o : options)
+    if (v == o) return;
+  std::string list;
+  for (const char* o : options) list += (list.empty() ? "" : ", ") + std::string(o);
+  throw Error(fmt::format("{}: {}: '{}' is not one of {}", source, key, v, list));
+}
+
+RunConfig from_merged(const json& j, const std::string& source) {
+  RunConfig c;
+  c.task = j.at("task");
+  c.data_dir = j.at("data_dir").get<std::string>();
+  try {
+    c.front_end = FrontEndConfig::from_json(j.at("front_end"));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: front_end: {}", source, e.what()));
+  }
+  const json& m = j.at("model");
+  c.model = {m.at("family"),  m.at("num_conv"), m.at("num_linear"), m.at("width"),   m.at("growth"),
+             m.at("dropout"), m.at("noise"),    m.at("pool_same"),  m.at("max_norm")};
+  const json& t = j.at("train");
+  c.train = {t.at("epochs"),           t.at("batch_size"),     t.at("lr"),  t.at("scheduler"),
+             t.at("plateau_patience"), t.at("plateau_factor"), t.at("seed")};
+  const json& d = j.at("dendrites");
+  c.dendrites = {d.at("mode"),
+                 d.at("layers"),
+                 d.at("activation"),
+                 d.at("max_dendrites"),
+                 d.at("max_dendrite_tries"),
+                 d.at("n_epochs_to_switch"),
+                 d.at("p_epochs_to_switch"),
+                 d.at("p_max_epochs"),
+                 d.at("candidates"),
+                 d.at("init_multiplier"),
+                 d.at("thresholds").get<std::vector<double>>(),
+                 d.at("raw_threshold"),
+                 d.at("history_lookback"),
+                 d.at("train_cascade"),
+                 d.at("restart_only")};
+  return c;
+}
+
+json defaults_for(const json& user) {
+  RunConfig d;
+  // The paper's family trains with its own recipe unless the file says otherwise.
+  if (user.is_object() && user.contains("model") && user["model"].is_object() &&
+      user["model"].value("family", "") == "audio_classifier") {
+    d.model.family = "audio_classifier";
+    d.model.max_norm = 1.0;
+    d.model.dropout = 0.1;
+    d.train.scheduler = "plateau";
+  }
+  return d.to_json();
+}
+
+}  // namespace
+
+json RunConfig::to_json() const {
+  return {{"task", task},
+          {"data_dir", data_dir.string()},
+          {"front_end", front_end.to_json()},
+          {"model", model_json(model)},
+          {"train", train_json(train)},
+          {"dendrites", dendrite_json(dendrites)}};
+}
+
+void validate(const RunConfig& c, const std::string& src) {
+  check_one_of(c.task, {"kws12", "kw3", "folder"}, src, "task");
+  const ModelSpec& m = c.model;
+  check_one_of(m.family, {"ei_conv1d", "audio_classifier"}, src, "model.family");
+  check(m.num_conv >= 1 && m.num_conv <= 3, src, "model.num_conv", "must be 1, 2 or 3");
+  check(m.num_linear >= 1 && m.num_linear <= 2, src, "model.num_linear", "must be 1 or 2");
+  check(m.width > 0 && m.width <= 16, src, "model.width", "must be in (0, 16]");
+  check(m.growth >= 0 && m.growth <= 5, src, "model.growth", "must be in 0..5");
+  check(m.dropout >= 0 && m.dropout < 1, src, "model.dropout", "must be in [0, 1)");
+  check(m.noise >= 0, src, "model.noise", "must be >= 0");
+  check(m.max_norm >= 0, src, "model.max_norm", "must be >= 0");
+  const TrainSpec& t = c.train;
+  check(t.epochs >= 1 && t.epochs <= 100000, src, "train.epochs", "must be in 1..100000");
+  check(t.batch_size >= 1 && t.batch_size <= 65536, src, "train.batch_size", "must be in 1..65536");
+  check(t.lr > 0 && t.lr < 10, src, "train.lr", "must be in (0, 10)");
+  check_one_of(t.scheduler, {"none", "plateau"}, src, "train.scheduler");
+  check(t.plateau_patience >= 0, src, "train.plateau_patience", "must be >= 0");
+  check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor", "must be in (0, 1)");
+  const DendriteSpec& d = c.dendrites;
+  check_one_of(d.mode, {"none", "gd", "cc"}, src, "dendrites.mode");
+  check_one_of(d.layers, {"all", "dense"}, src, "dendrites.layers");
+  check_one_of(d.activation, {"tanh", "sigmoid", "relu"}, src, "dendrites.activation");
+  check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites", "must be in 0..16");
+  check(d.max_dendrite_tries >= 1, src, "dendrites.max_dendrite_tries", "must be >= 1");
+  check(d.n_epochs_to_switch >= 1, src, "dendrites.n_epochs_to_switch", "must be >= 1");
+  check(d.p_epochs_to_switch >= 1, src, "dendrites.p_epochs_to_switch", "must be >= 1");
+  check(d.p_max_epochs >= 1, src, "dendrites.p_max_epochs", "must be >= 1");
+  check(d.candidates >= 1 && d.candidates <= 64, src, "dendrites.candidates", "must be in 1..64");
+  check(d.init_multiplier > 0, src, "dendrites.init_multiplier", "must be > 0");
+  check(!d.thresholds.empty(), src, "dendrites.thresholds", "must not be empty");
+  for (double v : d.thresholds) check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
+  check(d.raw_threshold >= 0, src, "dendrites.raw_threshold", "must be >= 0");
+  check(d.history_lookback >= 1, src, "dendrites.history_lookback", "must be >= 1");
+  try {
+    c.front_end.validate();
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: front_end: {}", src, e.what()));
+  }
+}
+
+RunConfig parse_run_config(const json& user, const std::string& source) {
+  json merged = defaults_for(user);
+  merge_checked(merged, user, source, "");
+  RunConfig c = from_merged(merged, source);
+  validate(c, source);
+  return c;
+}
+
+RunConfig load_run_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("{}: cannot open config file", path.string()));
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(fmt::format("{}: invalid JSON: {}", path.string(), e.what()));
+  }
+  return parse_run_config(j, path.string());
+}
+
+void apply_override(RunConfig& cfg, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error(fmt::format("--set {}: expected section.key=value", assignment));
+  const std::string path = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  json v;
+  try {
+    v = json::parse(value);
+  } catch (const json::parse_error&) {
+    v = value;  // bare strings need no quotes on the command line
+  }
+  // Build {"a":{"b":v}} from "a.b" and merge it like a file.
+  json patch = v;
+  std::string rest = path;
+  std::vector<std::string> parts;
+  for (size_t pos; (pos = rest.find('.')) != std::string::npos; rest = rest.substr(pos + 1))
+    parts.push_back(rest.substr(0, pos));
+  parts.push_back(rest);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = json{{*it, patch}};
+  json merged = cfg.to_json();
+  merge_checked(merged, patch, "--set", "");
+  cfg = from_merged(merged, "--set");
+  validate(cfg, "--set");
+}
+
+std::filesystem::path default_data_dir() {
+  if (const char* env = std::getenv("DKWS_DATA"); env && *env) return env;
+  for (auto p : {std::filesystem::path("../shared/data"), std::filesystem::path("../../shared/data")})
+    if (std::filesystem::exists(p / "speech_commands_v2_test")) return std::filesystem::absolute(p);
+  return {};
+}
+
+}  // namespace dkws

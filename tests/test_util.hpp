@@ -1,0 +1,68 @@
+// Helpers shared by the test binaries: where the shared data lives, temp folders, running the CLI.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace dkws::testing {
+
+inline std::filesystem::path shared_dir() {
+  if (const char* env = std::getenv("DKWS_SHARED")) return env;
+  return DKWS_SHARED_DIR;
+}
+inline std::filesystem::path source_dir() { return DKWS_SOURCE_DIR; }
+inline std::filesystem::path data_dir() { return shared_dir() / "data"; }
+inline bool have_data() {
+  return std::filesystem::exists(data_dir() / "speech_commands_v2_test" / "splits.tsv");
+}
+
+// A fresh folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("dkws_test_" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& s) const { return path_ / s; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs the dkws CLI with the given argument string (already shell-quoted by the caller).
+inline CommandResult run_cli(const std::string& args) {
+  std::string cmd = std::string("\"") + DKWS_CLI_PATH + "\" " + args + " 2>&1";
+  CommandResult r{-1, {}};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream(p, std::ios::binary) << content;
+}
+
+}  // namespace dkws::testing
