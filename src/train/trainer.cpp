@@ -1,15 +1,17 @@
-// The epoch loop. Mode-specific growth (dendrites, restarts) is delegated; this file owns batching,
-// the optimiser and schedule, the best checkpoint and the switching decisions.
+// The epoch loop. It owns the optimiser and schedule, the best checkpoint and the switching
+// decisions; a restructure reverts to the best checkpoint and then, by mode, restarts (control
+// arm), adds dendrites directly (gd) or runs a dendrite phase and installs its winners (cc).
 #include <chrono>
-#include <numeric>
 
 #include <fmt/core.h>
 
+#include "dendrite/dendrite_layer.hpp"
+#include "dkws/dendrite.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/optim.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
+#include "train/epoch.hpp"
 #include "train/tracker.hpp"
 
 namespace dkws {
@@ -21,123 +23,173 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-struct EpochStats {
-  double loss = 0, acc = 0;
+class Trainer {
+ public:
+  Trainer(nn::Sequential& net, const RunConfig& cfg, const TaskData& data, const TrainOptions& opt)
+      : net_(net), cfg_(cfg), data_(data), opt_(opt), tracker_(cfg.dendrites),
+        rng_(cfg.train.seed * 0x2545F4914F6CDD1Dull + 7),
+        bar_("train", size_t(cfg.train.epochs), opt.quiet) {}
+
+  TrainResult run();
+
+ private:
+  bool dendritic() const { return cfg_.dendrites.mode == "gd" || cfg_.dendrites.mode == "cc"; }
+  void reset_optimiser() {
+    adam_ = std::make_unique<nn::Adam>(net_.params(), float(cfg_.train.lr));
+    scheduler_ = std::make_unique<nn::ReduceLROnPlateau>(true, float(cfg_.train.plateau_factor),
+                                                         cfg_.train.plateau_patience);
+  }
+  EpochRecord begin_record(const char* phase) {
+    EpochRecord rec;
+    rec.epoch = ++epoch_;
+    rec.phase = phase;
+    rec.lr = adam_->lr();
+    rec.dendrites = dendritic() ? dendrite::dendrite_count(net_) : 0;
+    rec.params = net_.count_params();
+    return rec;
+  }
+  void finish_record(EpochRecord& rec, Clock::time_point start) {
+    rec.seconds = seconds_since(start);
+    result_.history.push_back(rec);
+    bar_.update(size_t(epoch_), fmt::format("{} loss {:.3f} val {:.3f} best {:.3f}@{} d={}", rec.phase,
+                                            rec.train_loss, rec.val_acc, result_.best_val_acc,
+                                            result_.best_epoch, rec.dendrites));
+  }
+  // Returns false when training is complete.
+  bool neuron_epoch();
+  void restructure();
+  void dendrite_phase();
+
+  nn::Sequential& net_;
+  const RunConfig& cfg_;
+  const TaskData& data_;
+  const TrainOptions& opt_;
+  SwitchTracker tracker_;
+  Rng rng_;
+  Progress bar_;
+  std::unique_ptr<nn::Adam> adam_;
+  std::unique_ptr<nn::ReduceLROnPlateau> scheduler_;
+  nn::Sequential best_;
+  EpochScratch scratch_;
+  TrainResult result_;
+  int epoch_ = 0;
 };
 
-// One pass over the training set in a seeded random order.
-EpochStats train_epoch(nn::Sequential& net, nn::Adam& adam, const FeatureSet& train, int batch_size,
-                       Rng& rng, std::vector<size_t>& order, nn::Tensor& x, nn::Tensor& dlogits,
-                       std::vector<int>& labels, std::vector<int>& pred) {
-  order.resize(train.size());
-  std::iota(order.begin(), order.end(), size_t(0));
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  const std::vector<nn::Param*> params = net.params();
-  const nn::ForwardContext ctx{true, &rng};
-  double loss_sum = 0;
-  size_t correct = 0;
-  const size_t dim = size_t(train.dim());
-  for (size_t start = 0; start < order.size(); start += size_t(batch_size)) {
-    const int n = int(std::min(order.size() - start, size_t(batch_size)));
-    x.resize({n, int(dim)});
-    labels.resize(size_t(n));
-    for (int i = 0; i < n; ++i) {
-      const size_t row = order[start + size_t(i)];
-      std::copy(train.row(row), train.row(row) + dim, x.ptr() + size_t(i) * dim);
-      labels[size_t(i)] = train.y[row];
-    }
-    for (nn::Param* p : params) p->grad.zero();
-    const nn::Tensor& logits = net.forward(x, ctx);
-    loss_sum += double(nn::softmax_cross_entropy(logits, labels.data(), dlogits)) * n;
-    nn::argmax_rows(logits, pred);
-    for (int i = 0; i < n; ++i) correct += pred[size_t(i)] == labels[size_t(i)];
-    net.backward(dlogits);
-    adam.step();
-    nn::apply_max_norm(params);
+bool Trainer::neuron_epoch() {
+  const auto start = Clock::now();
+  EpochRecord rec = begin_record("N");
+  const EpochStats st = train_epoch(net_, *adam_, net_.params(), data_.train, cfg_.train.batch_size,
+                                    rng_, scratch_);
+  rec.train_loss = st.loss;
+  rec.train_acc = st.acc;
+  const EvalResult val = evaluate(net_, data_.val);
+  rec.val_acc = val.accuracy;
+  rec.val_loss = val.loss;
+  if (cfg_.train.scheduler == "plateau") adam_->set_lr(scheduler_->step(float(val.accuracy), adam_->lr()));
+
+  const SwitchDecision d = tracker_.observe(val.accuracy);
+  rec.val_score = tracker_.smoothed_score();
+  if (d.new_best) {
+    best_ = clone_net(net_);
+    result_.best_epoch = epoch_;
+    result_.best_val_acc = val.accuracy;
+    result_.val_loss = val.loss;
   }
-  return {loss_sum / double(train.size()), double(correct) / double(train.size())};
+  if (d.action == SwitchAction::kContinue) {
+    finish_record(rec, start);
+    return true;
+  }
+  rec.event = d.reason;
+  finish_record(rec, start);
+  // Every switch reverts to the best checkpoint, discarding dendrites that never beat it.
+  net_ = clone_net(best_);
+  result_.transitions.push_back(
+      {{"epoch", epoch_},
+       {"action", d.action == SwitchAction::kComplete ? "complete" : "restructure"},
+       {"reason", d.reason},
+       {"dendrites", dendritic() ? dendrite::dendrite_count(net_) : tracker_.committed_steps()},
+       {"params", net_.count_params()},
+       {"best_val", tracker_.best_score()}});
+  if (d.action == SwitchAction::kComplete) return false;
+  restructure();
+  return true;
+}
+
+void Trainer::restructure() {
+  if (cfg_.dendrites.mode == "gd") dendrite::add_gd_dendrites(net_, cfg_.dendrites, rng_);
+  if (cfg_.dendrites.mode == "cc") dendrite_phase();
+  tracker_.restructured(1);
+  if (dendritic()) dendrite::set_neuron_phase(net_, cfg_.dendrites);
+  reset_optimiser();  // restart at the initial rate, as every arm with switches does
+  result_.transitions.back()["dendrites_after"] = dendritic() ? dendrite::dendrite_count(net_) : 0;
+  result_.transitions.back()["params_after"] = net_.count_params();
+}
+
+void Trainer::dendrite_phase() {
+  const DendriteSpec& ds = cfg_.dendrites;
+  auto layers = dendrite::wrapped_layers(net_);
+  std::vector<nn::Param*> candidates;
+  for (auto* layer : layers) {
+    layer->freeze_all();
+    layer->begin_candidates(ds.candidates, rng_);
+    for (nn::Param* p : layer->candidate_params()) candidates.push_back(p);
+  }
+  nn::Adam candidate_opt(candidates, float(cfg_.train.lr));
+  double best_score = -1;
+  int since_best = 0;
+  for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
+    const auto start = Clock::now();
+    EpochRecord rec = begin_record("P");
+    for (auto* layer : layers) layer->reset_epoch_scores();
+    const EpochStats st =
+        train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_, scratch_);
+    rec.train_loss = st.loss;
+    rec.train_acc = st.acc;
+    rec.val_acc = result_.history.empty() ? 0 : result_.history.back().val_acc;
+    rec.val_score = tracker_.smoothed_score();
+    double total = 0;
+    for (auto* layer : layers) {
+      rec.dendrite_scores.push_back(layer->epoch_score());
+      total += rec.dendrite_scores.back();
+    }
+    const bool improved = total > best_score;
+    if (improved) best_score = total, since_best = 0;
+    const bool done = !improved && ++since_best >= ds.p_epochs_to_switch;
+    if (done) rec.event = "dendrite scores stalled: installing";
+    finish_record(rec, start);
+    if (done) break;
+  }
+  for (auto* layer : layers) layer->install_best_candidates();
+}
+
+TrainResult Trainer::run() {
+  if (data_.train.size() == 0) throw Error("train: the training split is empty");
+  if (data_.val.size() == 0) throw Error("train: the validation split is empty");
+  if (dendritic()) {
+    dendrite::wrap_layers(net_, cfg_.dendrites);
+    dendrite::set_neuron_phase(net_, cfg_.dendrites);
+  }
+  reset_optimiser();
+  best_ = clone_net(net_);
+  const auto t0 = Clock::now();
+  while (epoch_ < cfg_.train.epochs && neuron_epoch()) {
+  }
+  bar_.finish();
+  net_ = std::move(best_);
+  result_.epochs_run = epoch_;
+  result_.train_seconds = seconds_since(t0);
+  const EvalResult test = evaluate(net_, data_.test);
+  result_.test_acc = test.accuracy;
+  result_.test_confusion = confusion_matrix(data_.test.y, test.predictions, int(data_.classes.size()));
+  return result_;
 }
 
 }  // namespace
 
 TrainResult train_model(nn::Sequential& net, const RunConfig& cfg, const TaskData& data,
                         const TrainOptions& opt) {
-  if (data.train.size() == 0) throw Error("train: the training split is empty");
-  if (data.val.size() == 0) throw Error("train: the validation split is empty");
-  const TrainSpec& ts = cfg.train;
-  Rng rng(ts.seed * 0x2545F4914F6CDD1Dull + 7);
-  TrainResult result;
-  SwitchTracker tracker(cfg.dendrites);
-  auto adam = std::make_unique<nn::Adam>(net.params(), float(ts.lr));
-  auto make_scheduler = [&] {
-    return std::make_unique<nn::ReduceLROnPlateau>(true, float(ts.plateau_factor), ts.plateau_patience);
-  };
-  auto scheduler = make_scheduler();
-  nn::Sequential best = clone_net(net);
-
-  std::vector<size_t> order;
-  nn::Tensor x, dlogits;
-  std::vector<int> labels, pred;
-  Progress bar("train", size_t(ts.epochs), opt.quiet);
-  const auto t0 = Clock::now();
-  for (int epoch = 1; epoch <= ts.epochs; ++epoch) {
-    const auto te = Clock::now();
-    EpochRecord rec;
-    rec.epoch = epoch;
-    rec.lr = adam->lr();
-    rec.dendrites = tracker.growth_steps();
-    rec.params = net.count_params();
-    const EpochStats st = train_epoch(net, *adam, data.train, ts.batch_size, rng, order, x, dlogits,
-                                      labels, pred);
-    rec.train_loss = st.loss;
-    rec.train_acc = st.acc;
-    const EvalResult val = evaluate(net, data.val);
-    rec.val_acc = val.accuracy;
-    rec.val_loss = val.loss;
-    if (ts.scheduler == "plateau") adam->set_lr(scheduler->step(float(val.accuracy), adam->lr()));
-
-    const SwitchDecision d = tracker.observe(val.accuracy);
-    rec.val_score = tracker.smoothed_score();
-    if (d.new_best) {
-      best = clone_net(net);
-      result.best_epoch = epoch;
-      result.best_val_acc = val.accuracy;
-      result.val_loss = val.loss;
-    }
-    bool stop = false;
-    if (d.action != SwitchAction::kContinue) {
-      rec.event = d.reason;
-      result.transitions.push_back({{"epoch", epoch},
-                                    {"phase", rec.phase},
-                                    {"action", d.action == SwitchAction::kComplete ? "complete" : "restructure"},
-                                    {"reason", d.reason},
-                                    {"dendrites", tracker.committed_steps()},
-                                    {"params", best.count_params()},
-                                    {"best_val", tracker.best_score()}});
-      net = clone_net(best);  // every switch reverts to the best checkpoint
-      if (d.action == SwitchAction::kComplete) {
-        stop = true;
-      } else {
-        // Plain restart (control arm): no growth, fresh optimiser and schedule at the initial rate.
-        tracker.restructured(1);
-        adam = std::make_unique<nn::Adam>(net.params(), float(ts.lr));
-        scheduler = make_scheduler();
-      }
-    }
-    rec.seconds = seconds_since(te);
-    result.history.push_back(rec);
-    bar.update(size_t(epoch), fmt::format("loss {:.3f} val {:.3f} best {:.3f}@{}", st.loss,
-                                          val.accuracy, result.best_val_acc, result.best_epoch));
-    result.epochs_run = epoch;
-    if (stop) break;
-  }
-  bar.finish();
-  net = std::move(best);
-  result.train_seconds = seconds_since(t0);
-  const EvalResult test = evaluate(net, data.test);
-  result.test_acc = test.accuracy;
-  result.test_confusion = confusion_matrix(data.test.y, test.predictions, int(data.classes.size()));
-  return result;
+  Trainer t(net, cfg, data, opt);
+  return t.run();
 }
 
 }  // namespace dkws

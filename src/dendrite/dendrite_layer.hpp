@@ -1,0 +1,104 @@
+// A layer f (Conv1D, Conv2D or Dense) with D Dendrite Nodes (DESIGN.md section 3):
+//
+//   a_k = g_k(x) + sum_{j<k} u_kj (.) h_j      h_k = sigma(a_k)      y = f(x) + sum_k v_k (.) h_k
+//
+// g_k has f's shape; u_kj and v_k are per-channel vectors broadcast over batch and positions.
+// When `perforated`, backward sends the error to the input through f only (cc); otherwise also
+// through every trainable g_k (gd). During a dendrite phase the layer also trains candidate
+// dendrites on the cascade-correlation score inside backward, where it sees e = dL/dy.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "dendrite/activation.hpp"
+#include "dkws/nn/layer.hpp"
+
+namespace dkws::dendrite {
+
+class DendriteLayer final : public nn::Layer {
+ public:
+  DendriteLayer(std::unique_ptr<nn::Layer> base, Activation act, bool perforated);
+
+  std::string kind() const override { return "dendrite"; }
+  nn::Shape output_shape(const nn::Shape& in) const override { return base_->output_shape(in); }
+  void forward(const nn::Tensor& x, nn::Tensor& y, const nn::ForwardContext& ctx) override;
+  void backward(const nn::Tensor& x, const nn::Tensor& y, const nn::Tensor& dy,
+                nn::Tensor* dx) override;
+  std::vector<nn::Param*> params() override;
+  nlohmann::json config() const override;
+  void init(Rng& rng) override { base_->init(rng); }
+  double macs_per_item(const nn::Shape& in) const override;
+
+  nn::Layer& base() { return *base_; }
+  int dendrites() const { return int(dendrites_.size()); }
+  int channels() const { return channels_; }
+  Activation activation() const { return act_; }
+  bool perforated() const { return perforated_; }
+
+  // Installs g with v = 0 and u = 0, so outputs do not change. g must have f's shape.
+  void add_dendrite(std::unique_ptr<nn::Layer> g);
+  // Trainable flags for the neuron phase: f, v, and u (if train_cascade) trainable; g_k trainable
+  // only when not perforated (gd trains everything jointly).
+  void set_neuron_phase(bool train_cascade);
+  // Freezes every installed parameter (dendrite phase: only candidates learn).
+  void freeze_all();
+
+  // --- dendrite phase ---
+  // Starts K fresh candidates (Glorot-initialised copies of f, cascade weights 0) and resets the
+  // correlation statistics.
+  void begin_candidates(int k, Rng& rng);
+  bool has_candidates() const { return !candidates_.empty(); }
+  std::vector<nn::Param*> candidate_params();
+  // |sum_p (d - mean d)(e - mean e)| / positions for each candidate and channel, over the epoch.
+  std::vector<std::vector<double>> epoch_scores() const;
+  // Mean over channels of the best candidate's score: the layer's "dendrite score".
+  double epoch_score() const;
+  void reset_epoch_scores();
+  // Installs, per channel, the candidate with the highest score this epoch; drops the candidates.
+  void install_best_candidates();
+  void drop_candidates() { candidates_.clear(); }
+  // For tests and export: installed dendrite k's layer, last activation h_k, and v_k / u_kj.
+  nn::Layer& dendrite_layer(int k) { return *dendrites_[size_t(k)].g; }
+  const nn::Tensor& dendrite_output(int k) const { return dendrites_[size_t(k)].h; }
+  nn::Param& output_weight(int k) { return dendrites_[size_t(k)].v; }
+  nn::Param& cascade_weight(int k, int j) { return dendrites_[size_t(k)].u[size_t(j)]; }
+  nn::Layer& candidate_layer(int k) { return *candidates_[size_t(k)].g; }
+  nn::Param& candidate_cascade(int k, int j) { return candidates_[size_t(k)].u[size_t(j)]; }
+
+ private:
+  struct Dendrite {
+    std::unique_ptr<nn::Layer> g;
+    nn::Param v;                  // [C]
+    std::vector<nn::Param> u;     // u[j]: [C], j < this dendrite's index
+    nn::Tensor g_out, a, h, da;   // from the last forward / backward
+  };
+  struct Candidate {
+    std::unique_ptr<nn::Layer> g;
+    std::vector<nn::Param> u;     // one per installed dendrite
+    nn::Tensor g_out, a, d, dA;
+    std::vector<double> sum_d;    // running sum of d per channel over the phase
+    std::vector<double> epoch_cov;
+  };
+
+  // sum_{j<k} u_j (.) h_j added into a (channels-last, any rank).
+  void add_cascade(const std::vector<nn::Param>& u, nn::Tensor& a) const;
+  void train_candidates(const nn::Tensor& x, const nn::Tensor& e);
+
+  std::unique_ptr<nn::Layer> base_;
+  Activation act_;
+  bool perforated_;
+  int channels_;
+  std::vector<Dendrite> dendrites_;
+  std::vector<Candidate> candidates_;
+  std::vector<double> sum_e_;  // running sum of e per channel over the phase
+  double count_ = 0, epoch_count_ = 0;
+  nn::Tensor dx_scratch_, dh_;
+};
+
+// Builds a DendriteLayer from its config() (used by nn::make_layer).
+std::unique_ptr<nn::Layer> make_dendrite_layer(const nlohmann::json& cfg);
+// Live parameters of a wrapped layer with P base params, C channels and D dendrites:
+// P(D+1) + CD + C D(D-1)/2.
+size_t dendrite_param_count(size_t base_params, int channels, int dendrites);
+
+}  // namespace dkws::dendrite

@@ -1,0 +1,26 @@
+// One pass over the training set, shared by the neuron phase (network parameters learn) and the
+// dendrite phase (only candidate dendrites learn): the caller says which params the optimiser owns.
+#pragma once
+#include <vector>
+
+#include "dkws/dataset.hpp"
+#include "dkws/nn/optim.hpp"
+#include "dkws/nn/sequential.hpp"
+
+namespace dkws {
+
+struct EpochStats {
+  double loss = 0, acc = 0;
+};
+
+// Reusable buffers, so epochs do not allocate once warm.
+struct EpochScratch {
+  std::vector<size_t> order;
+  nn::Tensor x, dlogits;
+  std::vector<int> labels, pred;
+};
+
+EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vector<nn::Param*>& learning,
+                       const FeatureSet& train, int batch_size, Rng& rng, EpochScratch& scratch);
+
+}  // namespace dkws

@@ -1,0 +1,141 @@
+// Dendrites in the training loop: the mechanism proof on XOR, frozen dendrites in the neuron phase,
+// and gd / cc runs ending in a consistent, reloadable model.
+#include <cmath>
+
+#include "dendrite/dendrite_layer.hpp"
+#include "dkws/dendrite.hpp"
+#include "dkws/model_file.hpp"
+#include "dkws/nn/layers.hpp"
+#include "dkws/train.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using namespace dkws;
+
+FeatureSet xor_set(int n, uint64_t seed) {
+  FeatureSet s;
+  s.frames = 1;
+  s.coeffs = 2;
+  Rng rng(seed);
+  while (int(s.size()) < n) {
+    const double a = rng.uniform(-1, 1), b = rng.uniform(-1, 1);
+    if (std::abs(a) < 0.1 || std::abs(b) < 0.1) continue;
+    s.x.push_back(float(a));
+    s.x.push_back(float(b));
+    s.y.push_back(a * b > 0);
+  }
+  return s;
+}
+
+TaskData xor_task() {
+  TaskData t;
+  t.name = "xor";
+  t.classes = {"different", "same"};
+  t.train = xor_set(400, 1);
+  t.val = xor_set(200, 2);
+  t.test = xor_set(400, 3);
+  return t;
+}
+
+// A linear model: it can represent XOR only with extra nonlinear units.
+nn::Sequential linear_net(Rng& rng) {
+  nn::Sequential net;
+  net.add(nn::make_dense(2, 2));
+  net.layer(0).init(rng);
+  return net;
+}
+
+RunConfig xor_config(const std::string& mode) {
+  return parse_run_config({{"train", {{"epochs", 600}, {"lr", 0.03}, {"batch_size", 16}}},
+                           {"dendrites",
+                            {{"mode", mode},
+                             {"layers", "dense"},
+                             {"max_dendrites", 4},
+                             {"max_dendrite_tries", 4},
+                             {"candidates", 4},
+                             {"n_epochs_to_switch", 15},
+                             {"p_epochs_to_switch", 5},
+                             {"p_max_epochs", 40}}}},
+                          "xor");
+}
+
+TrainResult train_xor(const std::string& mode, nn::Sequential& net, uint64_t seed = 9) {
+  Rng rng(seed);
+  net = linear_net(rng);
+  TrainOptions opt;
+  opt.quiet = true;
+  RunConfig cfg = xor_config(mode);
+  cfg.train.seed = seed;
+  return train_model(net, cfg, xor_task(), opt);
+}
+
+class XorSeeds : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(XorSeeds, CascadeCorrelationSolvesXorWhereTheBaselineCannot) {
+  nn::Sequential base_net, cc_net;
+  const TrainResult base = train_xor("none", base_net, GetParam());
+  const TrainResult cc = train_xor("cc", cc_net, GetParam());
+  EXPECT_LT(base.test_acc, 0.75) << "a linear model stays near chance on XOR";
+  EXPECT_GE(cc.test_acc, 0.95);
+  EXPECT_GE(dendrite::dendrite_count(cc_net), 1);
+  // The dendrite score rises during each dendrite phase.
+  int phases = 0;
+  for (size_t i = 0; i < cc.history.size(); ++i) {
+    if (cc.history[i].phase != "P" || (i > 0 && cc.history[i - 1].phase == "P")) continue;
+    size_t end = i;
+    while (end + 1 < cc.history.size() && cc.history[end + 1].phase == "P") ++end;
+    ASSERT_GT(end, i) << "a dendrite phase needs more than one epoch";
+    EXPECT_GT(cc.history[end].dendrite_scores[0], cc.history[i].dendrite_scores[0]) << "phase at epoch " << i + 1;
+    ++phases;
+  }
+  EXPECT_GE(phases, 1);
+  fprintf(stderr, "xor: none %.3f, cc %.3f with %d dendrites, %d dendrite phases\n", base.test_acc,
+          cc.test_acc, dendrite::dendrite_count(cc_net), phases);
+}
+
+INSTANTIATE_TEST_SUITE_P(DendriteTraining, XorSeeds, ::testing::Values(1u, 2u, 3u));
+
+TEST(DendriteTraining, GdAddsDendritesAndTheModelReloadsBitExact) {
+  nn::Sequential net;
+  const TrainResult r = train_xor("gd", net);
+  EXPECT_GE(r.test_acc, 0.9);
+  ASSERT_FALSE(r.transitions.empty());
+  dkws::testing::TempDir tmp;
+  SavedModel m;
+  m.config = xor_config("gd");
+  m.classes = {"different", "same"};
+  m.net = std::move(net);
+  save_model(tmp / "m.json", m);
+  SavedModel back = load_model(tmp / "m.json");
+  const FeatureSet probe = xor_set(50, 77);
+  nn::Tensor x({50, 2});
+  x.data = probe.x;
+  const std::vector<float> a = m.net.forward(x, {}).data;
+  EXPECT_EQ(back.net.forward(x, {}).data, a);
+  EXPECT_EQ(back.net.count_params(), m.net.count_params());
+}
+
+TEST(DendriteTraining, InstalledDendritesNeverChangeInTheNeuronPhase) {
+  Rng rng(4);
+  nn::Sequential net = linear_net(rng);
+  RunConfig cfg = xor_config("cc");
+  dendrite::wrap_layers(net, cfg.dendrites);
+  auto* layer = dendrite::wrapped_layers(net)[0];
+  layer->add_dendrite(layer->base().clone_shape(rng));
+  for (nn::Param* p : layer->output_weight(0).value.data.empty() ? std::vector<nn::Param*>{} : std::vector<nn::Param*>{&layer->output_weight(0)})
+    for (float& v : p->value.data) v = 0.5f;
+  const auto g_before = layer->dendrite_layer(0).params()[0]->value.data;
+  const auto f_before = layer->base().params()[0]->value.data;
+  cfg.train.epochs = 5;
+  cfg.dendrites.n_epochs_to_switch = 1000;
+  // train_model wraps nothing new (already wrapped) and sets the neuron phase itself.
+  TrainOptions opt;
+  opt.quiet = true;
+  train_model(net, cfg, xor_task(), opt);
+  layer = dendrite::wrapped_layers(net)[0];
+  EXPECT_EQ(layer->dendrite_layer(0).params()[0]->value.data, g_before);
+  EXPECT_NE(layer->base().params()[0]->value.data, f_before);
+}
+
+}  // namespace
