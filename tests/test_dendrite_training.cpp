@@ -139,3 +139,66 @@ TEST(DendriteTraining, InstalledDendritesNeverChangeInTheNeuronPhase) {
 }
 
 }  // namespace
+
+namespace {
+
+struct Killed {};
+
+// Kill at several epochs, including inside the schedule of dendrite phases: a resumed run must end
+// exactly like an uninterrupted one.
+TEST(DendriteTraining, KilledRunResumesToTheSameResult) {
+  const TaskData task = xor_task();
+  RunConfig cfg = xor_config("cc");
+  cfg.train.epochs = 200;
+  auto fresh_net = [] {
+    Rng rng(9);
+    return linear_net(rng);
+  };
+  nn::Sequential reference = fresh_net();
+  TrainOptions quiet;
+  quiet.quiet = true;
+  const TrainResult want = train_model(reference, cfg, task, quiet);
+  ASSERT_FALSE(want.transitions.empty());
+
+  Rng pick(123);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    dkws::testing::TempDir tmp;
+    TrainOptions opt;
+    opt.quiet = true;
+    opt.state_path = tmp / "state.json";
+    const int kill_at = 1 + int(pick.below(uint64_t(want.epochs_run - 1)));
+    opt.after_epoch = [kill_at](int epoch) {
+      if (epoch >= kill_at) throw Killed{};
+    };
+    nn::Sequential net = fresh_net();
+    EXPECT_THROW(train_model(net, cfg, task, opt), Killed);
+    ASSERT_TRUE(std::filesystem::exists(opt.state_path));
+    opt.after_epoch = nullptr;
+    nn::Sequential resumed = fresh_net();
+    const TrainResult got = train_model(resumed, cfg, task, opt);
+    EXPECT_EQ(got.test_acc, want.test_acc) << "killed at " << kill_at;
+    EXPECT_EQ(got.best_epoch, want.best_epoch);
+    EXPECT_EQ(got.epochs_run, want.epochs_run);
+    EXPECT_EQ(got.transitions, want.transitions);
+    EXPECT_EQ(params_to_json(resumed).dump(), params_to_json(reference).dump());
+    EXPECT_FALSE(std::filesystem::exists(opt.state_path)) << "removed once complete";
+  }
+}
+
+TEST(DendriteTraining, StateFromAnotherConfigIsRefused) {
+  dkws::testing::TempDir tmp;
+  RunConfig cfg = xor_config("gd");
+  cfg.train.epochs = 3;
+  TrainOptions opt;
+  opt.quiet = true;
+  opt.state_path = tmp / "state.json";
+  opt.after_epoch = [](int) { throw Killed{}; };
+  Rng rng(1);
+  nn::Sequential net = linear_net(rng);
+  EXPECT_THROW(train_model(net, cfg, xor_task(), opt), Killed);
+  cfg.train.lr = 0.5;
+  opt.after_epoch = nullptr;
+  EXPECT_THROW(train_model(net, cfg, xor_task(), opt), Error);
+}
+
+}  // namespace

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "dkws/dsp.hpp"
 
 namespace dkws {
@@ -39,6 +41,25 @@ std::string speaker_of(const std::filesystem::path& file);
 // [0, 100 - val - test) train, then val, then test.
 std::string split_for_speaker(const std::string& speaker, int val_percent = 20, int test_percent = 20);
 
+// Audits a dataset for `dkws data inspect`. Per class: count, total/min/max seconds, sample rates,
+// channel counts, speakers and per-split counts. Problems (each naming its file): unreadable or
+// corrupt audio, empty files, clips under 0.5 s, silent clips (peak below 1e-3 of full scale),
+// rates other than 16 kHz, more than one channel, groups of byte-identical files, and speakers in
+// more than one split. Bad clips never throw; a missing root or unknown layout does.
+nlohmann::json inspect_dataset(const std::filesystem::path& root);
+
+struct SplitSummary {
+  std::filesystem::path file;
+  size_t rows[3] = {0, 0, 0};      // train, val, test
+  size_t speakers[3] = {0, 0, 0};  // distinct speakers per split (names that carry one)
+  std::vector<std::string> problems;
+};
+// Re-splits every readable clip of `root` by speaker hash (split_for_speaker) and writes a split
+// TSV ("split<TAB>label<TAB>path", paths relative to the TSV's folder, sorted) atomically. An empty
+// `out` means root/splits.tsv (root's folder for a file root).
+SplitSummary write_speaker_split(const std::filesystem::path& root, std::filesystem::path out,
+                                 int val_percent = 20, int test_percent = 20);
+
 // Features for one split, row-major: x[i * dim() + j].
 struct FeatureSet {
   int frames = 0;
@@ -66,8 +87,8 @@ struct TaskData {
   std::vector<std::string> classes;
   FeatureSet train, val, test;
   std::vector<std::string> notes;     // class counts and problems, printed on load
-  size_t features_computed = 0;      // rows extracted from audio by this load
-  size_t features_from_cache = 0;    // rows read from the feature cache
+  size_t features_computed = 0;       // rows extracted from audio by this load
+  size_t features_from_cache = 0;     // rows read from the feature cache
 };
 
 // Loads (or computes and caches) the features of a task. Prints class counts and problems to

@@ -1,7 +1,9 @@
 // Deterministic random numbers (xoshiro256**). Hand-written distributions, so a seed gives the
 // same stream on every standard library.
 #pragma once
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 
 namespace dkws {
@@ -45,6 +47,18 @@ class Rng {
     spare_ = r * std::sin(2.0 * M_PI * u2);
     has_spare_ = true;
     return r * std::cos(2.0 * M_PI * u2);
+  }
+
+  // The whole generator state, for saving a run and resuming it bit-exactly.
+  std::array<uint64_t, 6> state() const {
+    uint64_t spare_bits;
+    std::memcpy(&spare_bits, &spare_, sizeof spare_bits);
+    return {state_[0], state_[1], state_[2], state_[3], spare_bits, uint64_t(has_spare_)};
+  }
+  void set_state(const std::array<uint64_t, 6>& s) {
+    for (int i = 0; i < 4; ++i) state_[i] = s[size_t(i)];
+    std::memcpy(&spare_, &s[4], sizeof spare_);
+    has_spare_ = s[5] != 0;
   }
 
   // A child generator whose stream does not overlap this one's in practice.

@@ -1,6 +1,7 @@
 // Training: the epoch loop, evaluation, the best-validation checkpoint and the switching tracker.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,12 @@ struct TrainResult {
 
 struct TrainOptions {
   bool quiet = false;
-  // When set, the whole training state is saved here every epoch, and a run finding a state file
-  // there resumes from it.
-  std::filesystem::path resume_path;
+  // When set, the whole training state (weights, best checkpoint, optimiser, schedule, tracker,
+  // random stream, history) is saved here atomically after every neuron-phase epoch, and a run
+  // that finds a state file for the same config resumes from it. Removed when training completes.
+  std::filesystem::path state_path;
+  // Called after each saved epoch (tests use it to simulate a kill).
+  std::function<void(int epoch)> after_epoch;
 };
 
 struct EvalResult {

@@ -67,16 +67,19 @@ void run_train(const TrainArgs& a) {
 
   TrainOptions opt;
   opt.quiet = a.quiet;
+  // A killed run picks up from here when the same command runs again.
+  std::filesystem::create_directories(a.out_dir);
+  opt.state_path = std::filesystem::path(a.out_dir) / "train_state.json";
   const TrainResult r = train_model(model.net, cfg, data, opt);
 
-  std::filesystem::create_directories(a.out_dir);
   model.metrics = run_metrics_json(cfg, data, r, params_base, model.net);
   save_model(std::filesystem::path(a.out_dir) / "model.json", model);
   write_run_outputs(a.out_dir, data, r, model.metrics);
   fmt::print("val_accuracy {:.4f}  test_accuracy {:.4f}  params {}  best epoch {}/{}  {:.1f}s\n",
              r.best_val_acc, r.test_acc, model.net.count_params(), r.best_epoch, r.epochs_run,
              r.train_seconds);
-  fmt::print("wrote {}/model.json, metrics.json, confusion.csv, confusion.svg, history.csv\n",
+  fmt::print("wrote {}/model.json, metrics.json, confusion.csv, confusion.svg, history.csv, "
+             "training_graph.svg\n",
              a.out_dir);
 }
 

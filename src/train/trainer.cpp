@@ -12,6 +12,7 @@
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "train/epoch.hpp"
+#include "train/train_state.hpp"
 #include "train/tracker.hpp"
 
 namespace dkws {
@@ -39,10 +40,10 @@ class Trainer {
     scheduler_ = std::make_unique<nn::ReduceLROnPlateau>(true, float(cfg_.train.plateau_factor),
                                                          cfg_.train.plateau_patience);
   }
-  EpochRecord begin_record(const char* phase) {
+  EpochRecord begin_record(char phase) {
     EpochRecord rec;
     rec.epoch = ++epoch_;
-    rec.phase = phase;
+    rec.phase.assign(1, phase);
     rec.lr = adam_->lr();
     rec.dendrites = dendritic() ? dendrite::dendrite_count(net_) : 0;
     rec.params = net_.count_params();
@@ -57,6 +58,8 @@ class Trainer {
   }
   // Returns false when training is complete.
   bool neuron_epoch();
+  void save_state(double elapsed);
+  bool load_state(double& elapsed);
   void restructure();
   void dendrite_phase();
 
@@ -77,7 +80,7 @@ class Trainer {
 
 bool Trainer::neuron_epoch() {
   const auto start = Clock::now();
-  EpochRecord rec = begin_record("N");
+  EpochRecord rec = begin_record('N');
   const EpochStats st = train_epoch(net_, *adam_, net_.params(), data_.train, cfg_.train.batch_size,
                                     rng_, scratch_);
   rec.train_loss = st.loss;
@@ -139,7 +142,7 @@ void Trainer::dendrite_phase() {
   int since_best = 0;
   for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
     const auto start = Clock::now();
-    EpochRecord rec = begin_record("P");
+    EpochRecord rec = begin_record('P');
     for (auto* layer : layers) layer->reset_epoch_scores();
     const EpochStats st =
         train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_, scratch_);
@@ -162,6 +165,57 @@ void Trainer::dendrite_phase() {
   for (auto* layer : layers) layer->install_best_candidates();
 }
 
+void Trainer::save_state(double elapsed) {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& r : result_.history) history.push_back(to_json(r));
+  const nlohmann::json j = {
+      {"config", cfg_.to_json()},
+      {"epoch", epoch_},
+      {"elapsed", elapsed},
+      {"net", net_to_json(net_)},
+      {"best", net_to_json(best_)},
+      {"adam", adam_->state()},
+      {"scheduler", scheduler_->state()},
+      {"tracker", tracker_.state()},
+      {"rng", rng_.state()},
+      {"result",
+       {{"best_epoch", result_.best_epoch},
+        {"best_val_acc", result_.best_val_acc},
+        {"val_loss", result_.val_loss},
+        {"transitions", result_.transitions},
+        {"history", history}}}};
+  write_file_atomic(opt_.state_path, j.dump());
+}
+
+bool Trainer::load_state(double& elapsed) {
+  if (!std::filesystem::exists(opt_.state_path)) return false;
+  const std::string source = opt_.state_path.string();
+  try {
+    const nlohmann::json j = nlohmann::json::parse(read_file(opt_.state_path));
+    if (j.at("config") != cfg_.to_json())
+      throw Error(fmt::format("{}: saved state belongs to a different config; remove it to start over", source));
+    epoch_ = j.at("epoch");
+    elapsed = j.at("elapsed");
+    net_ = net_from_json(j.at("net"), source);
+    best_ = net_from_json(j.at("best"), source);
+    reset_optimiser();
+    adam_->load_state(j.at("adam"));
+    scheduler_->load_state(j.at("scheduler"));
+    tracker_.load_state(j.at("tracker"));
+    rng_.set_state(j.at("rng").get<std::array<uint64_t, 6>>());
+    const auto& r = j.at("result");
+    result_.best_epoch = r.at("best_epoch");
+    result_.best_val_acc = r.at("best_val_acc");
+    result_.val_loss = r.at("val_loss");
+    result_.transitions = r.at("transitions");
+    result_.history.clear();
+    for (const auto& h : r.at("history")) result_.history.push_back(epoch_record_from_json(h));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: unreadable training state ({}); remove it to start over", source, e.what()));
+  }
+  return true;
+}
+
 TrainResult Trainer::run() {
   if (data_.train.size() == 0) throw Error("train: the training split is empty");
   if (data_.val.size() == 0) throw Error("train: the validation split is empty");
@@ -171,13 +225,21 @@ TrainResult Trainer::run() {
   }
   reset_optimiser();
   best_ = clone_net(net_);
+  double before = 0;  // training seconds spent before a resume
+  if (!opt_.state_path.empty() && load_state(before) && !opt_.quiet)
+    fmt::print(stderr, "resuming {} at epoch {}\n", opt_.state_path.string(), epoch_ + 1);
   const auto t0 = Clock::now();
-  while (epoch_ < cfg_.train.epochs && neuron_epoch()) {
+  bool running = true;
+  while (running && epoch_ < cfg_.train.epochs) {
+    running = neuron_epoch();
+    if (!opt_.state_path.empty()) save_state(before + seconds_since(t0));
+    if (opt_.after_epoch) opt_.after_epoch(epoch_);
   }
   bar_.finish();
   net_ = std::move(best_);
   result_.epochs_run = epoch_;
-  result_.train_seconds = seconds_since(t0);
+  result_.train_seconds = before + seconds_since(t0);
+  if (!opt_.state_path.empty()) std::filesystem::remove(opt_.state_path);
   const EvalResult test = evaluate(net_, data_.test);
   result_.test_acc = test.accuracy;
   result_.test_confusion = confusion_matrix(data_.test.y, test.predictions, int(data_.classes.size()));

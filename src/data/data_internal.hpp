@@ -1,0 +1,85 @@
+// Helpers shared by the data stage (and `dkws data`): hashes, file scanning, parallel loops and
+// the feature cache. Not part of the public API.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dkws/dataset.hpp"
+
+namespace dkws::data {
+
+// RFC 1321 MD5; only used for the Speech Commands bucket rule, so speed does not matter.
+std::array<uint8_t, 16> md5(std::string_view bytes);
+std::string md5_hex(std::string_view bytes);
+
+// XXH64 (seed 0): the content hash for cache keys and duplicate detection.
+uint64_t xxh64(const void* data, size_t bytes, uint64_t seed = 0);
+inline uint64_t xxh64(std::string_view s, uint64_t seed = 0) {
+  return xxh64(s.data(), s.size(), seed);
+}
+// Hash of a file's bytes; throws dkws::Error naming the file when it cannot be read.
+uint64_t hash_file(const std::filesystem::path& path);
+
+// File extensions dkws treats as audio (lower case, with the dot).
+bool is_audio_file(const std::filesystem::path& path);
+// True when the name follows "<...>_nohash_<n>", i.e. carries a speaker id.
+bool has_speaker(const std::filesystem::path& file);
+// Normalises "training"/"validation"/"testing" (and train/val/test) to train/val/test; "" if none.
+std::string normalize_split(std::string_view s);
+
+// Runs fn(i) for i in [0, n) over all cores. Output order is the caller's (write to slot i), so
+// results do not depend on scheduling. The first exception thrown by fn is rethrown.
+void parallel_for(size_t n, const std::function<void(size_t)>& fn);
+unsigned worker_count();
+
+// Features for `clips`, computed or read from `cache_file` (empty path: no cache). Clips whose
+// audio cannot be read are dropped and named in `problems`; `kept` receives the indices (into
+// clips) of the rows returned, in order.
+struct ExtractResult {
+  std::vector<float> rows;  // kept.size() x dim
+  std::vector<size_t> kept;
+  size_t computed = 0;
+  size_t from_cache = 0;
+  std::vector<std::string> problems;
+};
+ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndConfig& fe,
+                               const std::filesystem::path& cache_file, bool quiet);
+
+// Layout readers (one file each): append clips (path, label, split, speaker) and problem lines.
+// open_dataset then checks every clip's header and fills in the class list.
+void read_split_tsv(const std::filesystem::path& tsv, DatasetIndex& index);
+void read_class_folders(const std::filesystem::path& root, DatasetIndex& index);
+void read_speech_commands(const std::filesystem::path& root, DatasetIndex& index);
+void read_edge_impulse(const std::filesystem::path& root, DatasetIndex& index);
+// open_dataset with the per-clip header check optional: load_task skips it because extraction
+// decodes every uncached clip anyway (and reports failures), and probing thousands of files would
+// cost more than a warm load's whole cache read.
+DatasetIndex scan_dataset(const std::filesystem::path& root, bool check_audio);
+// The clip's speaker for Clip::speaker: empty when the name carries none.
+std::string clip_speaker(const std::filesystem::path& file);
+
+// A task's clips before feature extraction: labels index into classes.
+struct TaskClips {
+  std::vector<std::string> classes;
+  std::vector<Clip> clips;
+  std::vector<int> labels;
+  std::vector<std::string> problems;
+  std::vector<std::string> notes;  // how the task was assembled, for the load report
+};
+// kw3 from the Speech Commands index: yes / unknown (class-balanced sample of every other word) /
+// noise (_silence_ plus crops of the recordings in noise_dir, split by time). Deterministic in
+// seed.
+TaskClips kw3_clips(const DatasetIndex& speech_commands, const std::filesystem::path& noise_dir,
+                    uint64_t seed, double crop_seconds);
+
+// The cache file for a task and front end under cache_dir.
+std::filesystem::path cache_file_for(const std::filesystem::path& cache_dir,
+                                     const std::string& task, const std::filesystem::path& data_dir,
+                                     const FrontEndConfig& fe);
+
+}  // namespace dkws::data
