@@ -1,0 +1,52 @@
+// GaussianNoise (Keras): y = x + stddev * N(0, 1) in training, one rng.normal() draw per element in
+// storage order; identity at inference. The noise does not depend on x, so dx = dy.
+#include "nn/layers_internal.hpp"
+
+namespace dkws::nn {
+namespace {
+
+class GaussianNoise final : public Layer {
+ public:
+  explicit GaussianNoise(float stddev) : stddev_(stddev) {}
+
+  std::string kind() const override { return "gaussian_noise"; }
+  Shape output_shape(const Shape& in) const override { return in; }
+
+  void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override {
+    y.resize(x.shape);
+    if (!ctx.training || stddev_ == 0.f) {
+      std::copy(x.data.begin(), x.data.end(), y.data.begin());
+      return;
+    }
+    if (!ctx.rng) throw Error("gaussian_noise: a training forward needs ForwardContext::rng");
+    // A local copy keeps the generator state in registers; the stream is exactly that of calling
+    // ctx.rng->normal() once per element.
+    Rng rng = *ctx.rng;
+    const double sd = stddev_;
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] + float(rng.normal() * sd);
+    *ctx.rng = rng;
+  }
+
+  void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
+    if (!dx) return;
+    dx->resize(x.shape);
+    std::copy(dy.data.begin(), dy.data.end(), dx->data.begin());
+  }
+
+  nlohmann::json config() const override {
+    return {{"kind", "gaussian_noise"}, {"stddev", stddev_}};
+  }
+
+ private:
+  float stddev_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_gaussian_noise(float stddev) {
+  if (!(stddev >= 0.f))
+    throw Error(fmt::format("gaussian_noise: stddev must be >= 0 (got {})", stddev));
+  return std::make_unique<GaussianNoise>(stddev);
+}
+
+}  // namespace dkws::nn

@@ -1,0 +1,470 @@
+// Private helpers shared by the layer implementations in src/nn/: Glorot init, config parsing, the
+// switch that tests use to run the plain reference loops, and the channels-last 'same' convolution
+// core that Conv1D (as a 1-row image) and Conv2D both run on.
+//
+// How the fast convolution works. The input is copied into a zero-padded buffer, so every output
+// position reads a full window and no inner loop has a border branch. Channels-last makes the window
+// of one kernel row a contiguous run of kw*in floats. Weights are repacked to [kernel tap][out] with
+// `out` rounded up to a multiple of 8, so the innermost loop is a broadcast-multiply-add over 8 or 16
+// output lanes, with a tile of R output positions held in registers. The weight gradient is the same
+// shape of product with the sum running over positions, and the input gradient is a 'same'
+// convolution of the padded upstream gradient with the flipped kernel, which reuses the forward tile.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "dkws/error.hpp"
+#include "dkws/nn/layer.hpp"
+
+namespace dkws::nn::detail {
+
+// Tests set this to run the reference loops of Dense/Conv1D/Conv2D instead of the fast kernels.
+inline bool use_reference_kernels = false;
+
+// Keras glorot_uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)), drawn in storage order.
+inline void glorot_uniform(Rng& rng, Tensor& w, int fan_in, int fan_out) {
+  const double limit = std::sqrt(6.0 / double(fan_in + fan_out));
+  for (float& v : w.data) v = float(rng.uniform(-limit, limit));
+}
+
+inline std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// Throws unless `in` is [N, dims...] with the given item dims (-1 matches any size).
+inline void check_input(const char* kind, const Shape& in, std::initializer_list<int> dims) {
+  bool ok = in.size() == dims.size() + 1 && !in.empty() && in[0] > 0;
+  size_t i = 1;
+  for (int d : dims) {
+    if (!ok) break;
+    ok = in[i] > 0 && (d < 0 || in[i] == d);
+    ++i;
+  }
+  if (!ok) {
+    std::string want = "[N";
+    for (int d : dims) want += d < 0 ? ", *" : ", " + std::to_string(d);
+    throw Error(fmt::format("{}: expected input {}, got {}", kind, want + "]", shape_str(in)));
+  }
+}
+
+inline int round_up8(int v) { return (v + 7) / 8 * 8; }
+
+// One axis of a max pool with pool size = stride = p. same=true is Keras/TF 'same': ceil(len/p)
+// outputs and the total padding split with the smaller half before; same=false is 'valid' (floor).
+// Output i covers input [i*p - pad_before, +p) clipped to [0, len); padded cells are ignored.
+struct PoolAxis {
+  int out, pad_before;
+  int begin(int i, int p) const { return std::max(i * p - pad_before, 0); }
+  int end(int i, int p, int len) const { return std::min(i * p - pad_before + p, len); }
+};
+inline PoolAxis pool_axis(int len, int p, bool same) {
+  if (!same) return {len / p, 0};
+  const int out = (len + p - 1) / p;
+  return {out, std::max((out - 1) * p + p - len, 0) / 2};
+}
+
+// Eight float lanes as a GCC/Clang vector type: the tiles below must keep their accumulators in
+// registers, which auto-vectorisation of nested fixed-size loops does not reliably achieve. On
+// targets without 256-bit vectors the compiler splits each operation in two.
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+inline void store8(int32_t* p, v8i v) { std::memcpy(p, &v, sizeof v); }
+
+// One max-pool output position: y[c] = max over the window cells of x[origin + cell[k] + c] and
+// arg[c] = the flat index it came from. cell[] holds the cells' offsets from the window origin in
+// scan order; the first maximum wins ties, as in torch.
+inline void pool_window(const float* __restrict x, int32_t origin, const int32_t* cell, int ncells,
+                        int ch, float* __restrict y, int32_t* __restrict arg) {
+  const float* __restrict xo = x + origin;
+  int c = 0;
+  for (; c + 8 <= ch; c += 8) {
+    const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    v8f best = load8(xo + cell[0] + c);
+    v8i where = lane + (origin + cell[0] + c);
+    for (int k = 1; k < ncells; ++k) {
+      const v8f v = load8(xo + cell[k] + c);
+      const v8i gt = v > best;
+      best = gt ? v : best;
+      where = gt ? lane + (origin + cell[k] + c) : where;
+    }
+    store8(y + c, best);
+    store8(arg + c, where);
+  }
+  for (; c < ch; ++c) {
+    float best = xo[cell[0] + c];
+    int32_t where = origin + cell[0] + c;
+    for (int k = 1; k < ncells; ++k) {
+      const float v = xo[cell[k] + c];
+      if (v > best) best = v, where = origin + cell[k] + c;
+    }
+    y[c] = best;
+    arg[c] = where;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution core. Geometry of one 'same' stride-1 convolution over x [n][h][w][c].
+struct ConvGeom {
+  int n, h, w, c;  // input (and output) sizes
+  int kh, kw;      // kernel
+  int pbh, pbw;    // zero rows/cols padded before; the rest of k-1 goes after
+  int hp() const { return h + kh - 1; }
+  int wp() const { return w + kw - 1; }
+  size_t padded_size() const { return size_t(n) * hp() * wp() * c; }
+  bool operator==(const ConvGeom&) const = default;
+};
+
+// A zero-padded copy of an activation. The border is only re-zeroed when the geometry changes,
+// since the interior copy never touches it.
+struct PaddedBuffer {
+  std::vector<float> data;
+  ConvGeom geom{};
+
+  const float* fill(const float* x, const ConvGeom& g) {
+    if (!(g == geom) || data.size() != g.padded_size()) {
+      data.assign(g.padded_size(), 0.f);
+      geom = g;
+    }
+    const size_t row = size_t(g.w) * g.c;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r) {
+        float* dst = data.data() + ((size_t(i) * g.hp() + r + g.pbh) * g.wp() + g.pbw) * g.c;
+        std::memcpy(dst, x + (size_t(i) * g.h + r) * row, row * sizeof(float));
+      }
+    return data.data();
+  }
+};
+
+// R consecutive output positions of one image row x 8V output lanes:
+//   y[r][o] = bias[o] + sum_{s<nseg} sum_{j<len} a[r*astride + s*aseg + j] * b[s*bseg + j*ldb + o]
+// `a` is position 0's window origin in the padded input and astride (= in channels) the step to
+// the next position; each kernel row s is a contiguous run of len floats. All 8V lanes are stored
+// (y rows are ldy >= 8V floats wide; padding lanes are the caller's to ignore).
+template <int R, int V, int LEN>
+inline void conv_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len_rt,
+                      const float* __restrict b, ptrdiff_t bseg, int ldb,
+                      const float* __restrict bias, float* __restrict y, int ldy) {
+  // LEN > 0 fixes the run length at compile time, so short runs (one input channel) unroll fully.
+  const int len = LEN > 0 ? LEN : len_rt;
+  v8f acc[R][V];
+  for (int v = 0; v < V; ++v) {
+    const v8f bv = load8(bias + 8 * v);
+    for (int r = 0; r < R; ++r) acc[r][v] = bv;
+  }
+  for (int s = 0; s < nseg; ++s) {
+    const float* __restrict as = a + s * aseg;
+    const float* __restrict bs = b + s * bseg;
+    for (int j = 0; j < len; ++j) {
+      v8f bj[V];
+      for (int v = 0; v < V; ++v) bj[v] = load8(bs + ptrdiff_t(j) * ldb + 8 * v);
+      for (int r = 0; r < R; ++r) {
+        const float xv = as[r * astride + j];
+        for (int v = 0; v < V; ++v) acc[r][v] += xv * bj[v];
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) store8(y + r * ldy + 8 * v, acc[r][v]);
+}
+
+// All output lane chunks (16 wide, then 8) of R positions; y rows are opad wide.
+template <int R, int LEN>
+inline void conv_tile_all(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len,
+                          const float* b, int opad, const float* bias, float* y) {
+  const ptrdiff_t bseg = ptrdiff_t(len) * opad;
+  int oc = 0;
+  for (; oc + 16 <= opad; oc += 16)
+    conv_tile<R, 2, LEN>(a, astride, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+  if (oc < opad)
+    conv_tile<R, 1, LEN>(a, astride, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+}
+
+// Tiles of 8 positions along each image row, then one tile for the row's remainder.
+template <int LEN>
+inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* wt,
+                              const float* bias, int opad, float* y) {
+  const int len = g.kw * g.c;
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  for (int i = 0; i < g.n; ++i)
+    for (int r = 0; r < g.h; ++r) {
+      const float* a = xp + i * item + r * aseg;
+      float* yr = y + (ptrdiff_t(i) * g.h + r) * g.w * opad;
+      int q = 0;
+      for (; q + 8 <= g.w; q += 8)
+        conv_tile_all<8, LEN>(a + q * g.c, g.c, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
+      const float* aq = a + q * g.c;
+      float* yq = yr + q * opad;
+      switch (g.w - q) {
+        case 7: conv_tile_all<7, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 6: conv_tile_all<6, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 5: conv_tile_all<5, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 4: conv_tile_all<4, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 3: conv_tile_all<3, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 2: conv_tile_all<2, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        case 1: conv_tile_all<1, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
+        default: break;
+      }
+    }
+}
+
+// y [n][h][w][opad] = 'same' convolution of the padded input xp (geometry g) with weights packed
+// as wt[kh][kw*c][opad], plus bias[opad].
+inline void conv_forward_packed(const float* xp, const ConvGeom& g, const float* wt,
+                                const float* bias, int opad, float* y) {
+  switch (g.kw * g.c) {  // short kernel rows (one input channel) get fully unrolled tiles
+    case 3: return conv_forward_rows<3>(xp, g, wt, bias, opad, y);
+    case 5: return conv_forward_rows<5>(xp, g, wt, bias, opad, y);
+    default: return conv_forward_rows<0>(xp, g, wt, bias, opad, y);
+  }
+}
+
+// J weight-gradient rows x 8V lanes, summed over every position:
+//   dw[jj][o] += sum_{i,r,q} xp[i][r + s][q*c + j0 + jj] * dy[i][r][q][o]
+// where `a` already points at xp + s*aseg + j0 (the row's kernel-row and column offset).
+template <int J, int V>
+inline void wgrad_tile(const float* a, const ConvGeom& g, const float* __restrict dy, int ldy,
+                       float* __restrict dw, int ldw) {
+  v8f acc[J][V] = {};
+  const ptrdiff_t prow = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * prow;
+  for (int i = 0; i < g.n; ++i)
+    for (int r = 0; r < g.h; ++r) {
+      const float* __restrict ar = a + i * item + r * prow;
+      const float* __restrict dr = dy + (ptrdiff_t(i) * g.h + r) * g.w * ldy;
+      for (int q = 0; q < g.w; ++q) {
+        const float* __restrict aq = ar + ptrdiff_t(q) * g.c;
+        v8f dq[V];
+        for (int v = 0; v < V; ++v) dq[v] = load8(dr + ptrdiff_t(q) * ldy + 8 * v);
+        for (int jj = 0; jj < J; ++jj)
+          for (int v = 0; v < V; ++v) acc[jj][v] += aq[jj] * dq[v];
+      }
+    }
+  for (int jj = 0; jj < J; ++jj)
+    for (int v = 0; v < V; ++v)
+      store8(dw + jj * ldw + 8 * v, load8(dw + jj * ldw + 8 * v) + acc[jj][v]);
+}
+
+// All `rows` weight-gradient rows of one kernel row, 8 at a time, then the remainder.
+template <int V>
+inline void wgrad_rows(const float* a, const ConvGeom& g, const float* dy, int ldy, float* dw,
+                       int ldw, int rows) {
+  constexpr int J = 8;
+  int j = 0;
+  for (; j + J <= rows; j += J) wgrad_tile<J, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+  switch (rows - j) {  // each remainder count has its own fixed-size tile
+    case 7: wgrad_tile<7, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 6: wgrad_tile<6, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 5: wgrad_tile<5, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 4: wgrad_tile<4, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 3: wgrad_tile<3, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 2: wgrad_tile<2, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    case 1: wgrad_tile<1, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
+    default: break;
+  }
+}
+
+// Copies rows of `width` floats out of rows `stride` floats apart (drops channel padding).
+inline void compact_rows(const float* src, size_t rows, int stride, int width, float* dst) {
+  for (size_t p = 0; p < rows; ++p)
+    std::memcpy(dst + p * width, src + p * stride, size_t(width) * sizeof(float));
+}
+
+inline float hsum(v8f v) {
+  float t[8];
+  std::memcpy(t, &v, sizeof t);
+  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+// The other orientation, for few output channels (e.g. the input gradient of a one-channel
+// layer): each output is a dot product over the window, vectorised along the contiguous kernel
+// row, for R positions of one image row at a time:
+//   y[r*ldy + o] = bias[o] + sum_{s<nseg} sum_{j<len} a[r*astride + s*aseg + j] * w[(o*nseg + s)*len + j]
+template <int R>
+inline void conv_dot_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len,
+                          const float* __restrict w, int nout, const float* __restrict bias,
+                          float* __restrict y, int ldy) {
+  for (int o = 0; o < nout; ++o) {
+    v8f acc[R] = {};
+    float tail[R] = {};
+    for (int s = 0; s < nseg; ++s) {
+      const float* __restrict as = a + s * aseg;
+      const float* __restrict ws = w + (ptrdiff_t(o) * nseg + s) * len;
+      int j = 0;
+      for (; j + 8 <= len; j += 8) {
+        const v8f wv = load8(ws + j);
+        for (int r = 0; r < R; ++r) acc[r] += load8(as + r * astride + j) * wv;
+      }
+      for (; j < len; ++j)
+        for (int r = 0; r < R; ++r) tail[r] += as[r * astride + j] * ws[j];
+    }
+    for (int r = 0; r < R; ++r) y[r * ldy + o] = bias[o] + (hsum(acc[r]) + tail[r]);
+  }
+}
+
+inline void conv_dot_rows(const float* xp, const ConvGeom& g, const float* w, const float* bias,
+                          int out, float* y) {
+  constexpr int R = 4;
+  const int len = g.kw * g.c;
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  for (int i = 0; i < g.n; ++i)
+    for (int r = 0; r < g.h; ++r) {
+      const float* a = xp + i * item + r * aseg;
+      float* yr = y + (ptrdiff_t(i) * g.h + r) * g.w * out;
+      int q = 0;
+      for (; q + R <= g.w; q += R)
+        conv_dot_tile<R>(a + q * g.c, g.c, g.kh, aseg, len, w, out, bias, yr + q * out, out);
+      for (; q < g.w; ++q)
+        conv_dot_tile<1>(a + q * g.c, g.c, g.kh, aseg, len, w, out, bias, yr + q * out, out);
+    }
+}
+
+// Rough instruction counts per output position of the two orientations; the cheaper one runs.
+inline bool prefer_dot(const ConvGeom& g, int out) {
+  const int len = g.kw * g.c;
+  const double broadcast = double(g.kh) * len * ((out + 7) / 8);
+  const double dot = double(out) * (g.kh * (len / 8 + len % 8) + 4);
+  return dot < broadcast;
+}
+
+// dy[p][o] summed over positions, 8 lanes at a time (dy rows ldy >= round_up8(out) wide).
+inline void bias_grad(const float* __restrict dy, size_t positions, int ldy, int out,
+                      float* __restrict db) {
+  for (int oc = 0; oc < out; oc += 8) {
+    v8f acc[4] = {};  // independent partial sums hide the add latency
+    size_t p = 0;
+    for (; p + 4 <= positions; p += 4)
+      for (int k = 0; k < 4; ++k) acc[k] += load8(dy + (p + k) * ldy + oc);
+    for (; p < positions; ++p) acc[0] += load8(dy + p * ldy + oc);
+    float t[8];
+    const v8f sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    std::memcpy(t, &sum, sizeof t);
+    for (int o = oc; o < std::min(out, oc + 8); ++o) db[o] += t[o - oc];
+  }
+}
+
+// Weight-gradient tile holding every tap of a small kernel (NSEG kernel rows of LEN floats):
+// one pass over the positions instead of one per kernel row.
+template <int NSEG, int LEN, int V>
+inline void wgrad_tile_all_taps(const float* xp, const ConvGeom& g, const float* __restrict dy,
+                                int ldy, float* __restrict dw, int ldw) {
+  v8f acc[NSEG * LEN][V] = {};
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  for (int i = 0; i < g.n; ++i)
+    for (int r = 0; r < g.h; ++r) {
+      const float* __restrict ar = xp + i * item + r * aseg;
+      const float* __restrict dr = dy + (ptrdiff_t(i) * g.h + r) * g.w * ldy;
+      for (int q = 0; q < g.w; ++q) {
+        v8f dq[V];
+        for (int v = 0; v < V; ++v) dq[v] = load8(dr + ptrdiff_t(q) * ldy + 8 * v);
+        for (int s = 0; s < NSEG; ++s) {
+          const float* __restrict aq = ar + s * aseg + ptrdiff_t(q) * g.c;
+          for (int j = 0; j < LEN; ++j)
+            for (int v = 0; v < V; ++v) acc[s * LEN + j][v] += aq[j] * dq[v];
+        }
+      }
+    }
+  for (int t = 0; t < NSEG * LEN; ++t)
+    for (int v = 0; v < V; ++v)
+      store8(dw + t * ldw + 8 * v, load8(dw + t * ldw + 8 * v) + acc[t][v]);
+}
+
+// Scratch and the three passes of one channels-last 'same' convolution with weights
+// [out][kh][kw][in] and bias [out]. Owned by Conv1D/Conv2D; nothing allocates after the first
+// batch of a given size.
+class ConvEngine {
+ public:
+  void forward(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
+               float* y) {
+    conv(xpad_.fill(x, g), g, w, bias, out, y);
+  }
+
+  // Accumulates dw, db; writes dx when not null.
+  void backward(const float* x, const ConvGeom& g, const float* w, int out, const float* dy,
+                float* dw, float* db, float* dx) {
+    const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
+    const size_t positions = size_t(g.n) * g.h * g.w;
+    // The 8/16-lane tiles read dy rows opad wide.
+    const float* dyw = dy;
+    if (opad != out) {
+      dyw_.assign(positions * opad, 0.f);
+      for (size_t p = 0; p < positions; ++p)
+        std::copy(dy + p * out, dy + (p + 1) * out, dyw_.begin() + p * opad);
+      dyw = dyw_.data();
+    }
+    bias_grad(dyw, positions, opad, out, db);
+    dwt_.assign(size_t(taps) * opad, 0.f);
+    wgrad(xpad_.fill(x, g), g, dyw, opad, dwt_.data());
+    for (int o = 0; o < out; ++o)
+      for (int t = 0; t < taps; ++t) dw[size_t(o) * taps + t] += dwt_[size_t(t) * opad + o];
+    if (!dx) return;
+    // Input: dx = 'same' conv of dy (padded with the *after* padding first) with the kernel
+    // flipped in space and in/out swapped: wf[c][kh'][kw'][o] = w[o][kh-1-kh'][kw-1-kw'][c].
+    const ConvGeom gd{g.n, g.h, g.w, out, g.kh, g.kw, g.kh - 1 - g.pbh, g.kw - 1 - g.pbw};
+    wf_.resize(size_t(taps) * out);
+    for (int o = 0; o < out; ++o)
+      for (int a = 0; a < g.kh; ++a)
+        for (int b = 0; b < g.kw; ++b)
+          for (int c = 0; c < g.c; ++c)
+            wf_[((size_t(c) * g.kh + (g.kh - 1 - a)) * g.kw + (g.kw - 1 - b)) * out + o] =
+                w[((size_t(o) * g.kh + a) * g.kw + b) * g.c + c];
+    zero_.assign(round_up8(g.c), 0.f);
+    conv(dypad_.fill(dy, gd), gd, wf_.data(), zero_.data(), g.c, dx);
+  }
+
+ private:
+  // y [n][h][w][out] = 'same' conv of the padded xp with w [out][kh][kw][g.c] plus bias.
+  void conv(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
+            float* y) {
+    if (prefer_dot(g, out)) return conv_dot_rows(xp, g, w, bias, out, y);
+    const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
+    // wt[t][o] = w[o][t]; padding lanes are zero.
+    wt_.assign(size_t(taps) * opad, 0.f);
+    for (int o = 0; o < out; ++o)
+      for (int t = 0; t < taps; ++t) wt_[size_t(t) * opad + o] = w[size_t(o) * taps + t];
+    bias_.assign(opad, 0.f);
+    std::copy(bias, bias + out, bias_.begin());
+    if (opad == out) return conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, y);
+    const size_t positions = size_t(g.n) * g.h * g.w;
+    ywide_.resize(positions * opad);
+    conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, ywide_.data());
+    compact_rows(ywide_.data(), positions, opad, out, y);
+  }
+
+  // dwt[kh][kw*c][opad] += sum over positions of window (x) dy (dy rows opad wide).
+  static void wgrad(const float* xp, const ConvGeom& g, const float* dy, int opad, float* dwt) {
+    const int len = g.kw * g.c;
+    const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c;
+    int oc = 0;
+    if (g.kh == 3 && len == 3) {  // one input channel, 3x3: all 9 taps in one pass
+      for (; oc + 16 <= opad; oc += 16)
+        wgrad_tile_all_taps<3, 3, 2>(xp, g, dy + oc, opad, dwt + oc, opad);
+      if (oc < opad) wgrad_tile_all_taps<3, 3, 1>(xp, g, dy + oc, opad, dwt + oc, opad);
+      return;
+    }
+    for (int s = 0; s < g.kh; ++s) {
+      float* dws = dwt + ptrdiff_t(s) * len * opad;
+      for (oc = 0; oc + 16 <= opad; oc += 16)
+        wgrad_rows<2>(xp + s * aseg, g, dy + oc, opad, dws + oc, opad, len);
+      if (oc < opad) wgrad_rows<1>(xp + s * aseg, g, dy + oc, opad, dws + oc, opad, len);
+    }
+  }
+
+  PaddedBuffer xpad_, dypad_;
+  std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_;
+};
+
+}  // namespace dkws::nn::detail

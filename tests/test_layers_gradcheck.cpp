@@ -1,0 +1,411 @@
+// Finite-difference checks of every layer's backward (dx and each param grad), for both the fast
+// kernels and the reference loops, plus the layer contracts: config round trip, seeded init,
+// eval-mode identity of the stochastic layers, grad accumulation and overwritten dx.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "dkws/error.hpp"
+#include "dkws/nn/layers.hpp"
+#include "nn/layers_internal.hpp"
+
+using namespace dkws;
+using namespace dkws::nn;
+
+namespace {
+
+// Runs the enclosing scope with the reference kernels on or off.
+struct KernelMode {
+  explicit KernelMode(bool reference) { detail::use_reference_kernels = reference; }
+  ~KernelMode() { detail::use_reference_kernels = false; }
+};
+
+// Distinct values, well apart (>= 0.02) and away from 0, in random order, so that a finite
+// difference step never flips a max-pool argmax or a ReLU gate.
+void fill_distinct(Tensor& t, Rng& rng) {
+  std::vector<size_t> idx(t.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng.below(i)]);
+  for (size_t i = 0; i < idx.size(); ++i) {
+    const float mag = 0.05f + 0.02f * float(i);
+    t[idx[i]] = (i % 2 ? mag : -mag) * (1.f / (1.f + 0.01f * float(idx.size())));
+  }
+}
+
+void fill_normal(Tensor& t, Rng& rng) {
+  for (float& v : t.data) v = float(rng.normal());
+}
+
+// loss = sum(y * r) in double, so dL/dy = r.
+double loss_of(Layer& layer, const Tensor& x, const Tensor& r, const std::function<void()>& reseed,
+               ForwardContext ctx) {
+  Tensor y;
+  reseed();
+  layer.forward(x, y, ctx);
+  double s = 0;
+  for (size_t i = 0; i < y.size(); ++i) s += double(y[i]) * double(r[i]);
+  return s;
+}
+
+// Compares analytic gradients of `layer` at x with central differences (step eps). Stochastic
+// layers see the same random draws in every forward because `reseed` runs before each.
+void gradcheck(Layer& layer, Tensor x, const std::string& what, bool training = false,
+               std::function<void()> reseed = [] {}, Rng* rng = nullptr) {
+  SCOPED_TRACE(what);
+  const double eps = 1e-3, atol = 1e-3, rtol = 1e-2;
+  ForwardContext ctx{training, rng};
+  Rng rr(99);
+  Tensor y, r(layer.output_shape(x.shape));
+  fill_normal(r, rr);
+
+  for (Param* p : layer.params()) p->grad.zero();
+  reseed();
+  layer.forward(x, y, ctx);
+  ASSERT_EQ(y.shape, layer.output_shape(x.shape));
+  Tensor dx(x.shape, std::nanf(""));  // dx must be overwritten, whatever it held
+  layer.backward(x, y, r, &dx);
+  ASSERT_EQ(dx.shape, x.shape);
+
+  auto check = [&](Tensor& var, const Tensor& analytic, const std::string& name) {
+    int bad = 0;
+    for (size_t i = 0; i < var.size(); ++i) {
+      const float keep = var[i];
+      var[i] = float(keep + eps);
+      const double up = loss_of(layer, x, r, reseed, ctx);
+      var[i] = float(keep - eps);
+      const double down = loss_of(layer, x, r, reseed, ctx);
+      var[i] = keep;
+      const double num = (up - down) / (2 * eps), ana = analytic[i];
+      if (!(std::abs(num - ana) <= atol + rtol * std::max(std::abs(num), std::abs(ana))) &&
+          bad++ < 5)
+        ADD_FAILURE() << name << "[" << i << "]: analytic " << ana << " numeric " << num;
+    }
+  };
+  check(x, dx, "dx");
+  for (Param* p : layer.params()) {
+    const Tensor analytic = p->grad;
+    check(p->value, analytic, p->name);
+  }
+}
+
+std::unique_ptr<Layer> initialised(std::unique_ptr<Layer> l, uint64_t seed) {
+  Rng rng(seed);
+  l->init(rng);
+  // Non-zero biases, so a bias that is dropped or misplaced shows up in the outputs.
+  for (Param* p : l->params())
+    if (p->name == "bias")
+      for (float& v : p->value.data) v = float(rng.uniform(-0.5, 0.5));
+  return l;
+}
+
+Tensor random_input(const Shape& s, uint64_t seed, bool distinct = false) {
+  Rng rng(seed);
+  Tensor x(s);
+  if (distinct)
+    fill_distinct(x, rng);
+  else
+    fill_normal(x, rng);
+  return x;
+}
+
+class GradCheck : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Kernels, GradCheck, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "reference" : "fast"; });
+
+TEST_P(GradCheck, Dense) {
+  KernelMode mode(GetParam());
+  for (auto [in, out, n] : {std::tuple{7, 5, 3}, {20, 11, 2}, {33, 1, 2}, {16, 17, 3}}) {
+    auto l = initialised(make_dense(in, out), 1);
+    gradcheck(*l, random_input({n, in}, 2), fmt::format("dense {}->{} N{}", in, out, n));
+  }
+}
+
+TEST_P(GradCheck, Conv1D) {
+  KernelMode mode(GetParam());
+  struct C { int in, out, k, len, n; };
+  // Odd and even kernels, a kernel longer than the sequence, output counts either side of the 8-
+  // and 16-lane tiles.
+  for (auto c : {C{3, 5, 3, 7, 2}, C{2, 9, 2, 6, 3}, C{4, 17, 4, 5, 2}, C{1, 3, 5, 4, 2},
+                 C{13, 8, 3, 9, 2}, C{8, 16, 3, 11, 2}, C{5, 24, 1, 4, 2}}) {
+    auto l = initialised(make_conv1d(c.in, c.out, c.k), 3);
+    gradcheck(*l, random_input({c.n, c.len, c.in}, 4),
+              fmt::format("conv1d {}->{} k{} L{} N{}", c.in, c.out, c.k, c.len, c.n));
+  }
+}
+
+TEST_P(GradCheck, Conv2D) {
+  KernelMode mode(GetParam());
+  struct C { int in, out, kh, kw, h, w, n; };
+  for (auto c : {C{1, 8, 3, 3, 5, 4, 2}, C{3, 5, 2, 3, 4, 5, 2}, C{2, 17, 4, 2, 3, 3, 2},
+                 C{5, 16, 1, 1, 3, 2, 3}, C{8, 6, 3, 3, 4, 3, 2}, C{1, 2, 5, 3, 3, 6, 2}}) {
+    auto l = initialised(make_conv2d(c.in, c.out, c.kh, c.kw), 5);
+    gradcheck(*l, random_input({c.n, c.h, c.w, c.in}, 6),
+              fmt::format("conv2d {}->{} {}x{} on {}x{} N{}", c.in, c.out, c.kh, c.kw, c.h, c.w,
+                          c.n));
+  }
+}
+
+TEST_P(GradCheck, MaxPool1D) {
+  KernelMode mode(GetParam());
+  for (auto [pool, same, len] : {std::tuple{2, true, 7}, {3, true, 7}, {2, false, 7},
+                                 {3, false, 8}, {2, true, 8}, {4, true, 5}}) {
+    auto l = make_maxpool1d(pool, same);
+    gradcheck(*l, random_input({3, len, 4}, 7, true),
+              fmt::format("maxpool1d p{} same={} L{}", pool, same, len));
+  }
+}
+
+TEST_P(GradCheck, MaxPool2D) {
+  KernelMode mode(GetParam());
+  for (auto [pool, same, h, w] : {std::tuple{2, true, 5, 7}, {2, false, 5, 7}, {3, true, 7, 5},
+                                  {3, false, 7, 6}, {2, true, 4, 4}}) {
+    auto l = make_maxpool2d(pool, same);
+    gradcheck(*l, random_input({2, h, w, 3}, 8, true),
+              fmt::format("maxpool2d p{} same={} {}x{}", pool, same, h, w));
+  }
+}
+
+TEST_P(GradCheck, ShapeLayers) {
+  KernelMode mode(GetParam());
+  gradcheck(*make_relu(), random_input({3, 4, 5}, 9, true), "relu");
+  gradcheck(*make_flatten(), random_input({2, 3, 4, 2}, 10), "flatten");
+  gradcheck(*make_reshape({3, 4}), random_input({2, 12}, 11), "reshape");
+}
+
+TEST_P(GradCheck, StochasticLayersWithFixedDraws) {
+  KernelMode mode(GetParam());
+  Rng rng;
+  auto reseed = [&] { rng.reseed(1234); };
+  gradcheck(*make_dropout(0.4f), random_input({3, 10}, 12), "dropout", true, reseed, &rng);
+  gradcheck(*make_gaussian_noise(0.5f), random_input({3, 10}, 13), "noise", true, reseed, &rng);
+}
+
+// ----- Contracts -------------------------------------------------------------------------------
+
+TEST(Layers, DropoutBackwardUsesForwardMask) {
+  auto l = make_dropout(0.25f);
+  Rng rng(5);
+  Tensor x = random_input({4, 50}, 14, true), y, dy = random_input({4, 50}, 15), dx;
+  l->forward(x, y, {true, &rng});
+  l->backward(x, y, dy, &dx);
+  int dropped = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float scale = y[i] / x[i];
+    ASSERT_TRUE(scale == 0.f || std::abs(scale - 1.f / 0.75f) < 1e-6f) << scale;
+    dropped += scale == 0.f;
+    EXPECT_FLOAT_EQ(dx[i], dy[i] * scale);
+  }
+  EXPECT_GT(dropped, 20);  // 200 draws at rate 0.25: about 50
+  EXPECT_LT(dropped, 80);
+  // Same seed, same mask.
+  Rng again(5);
+  Tensor y2;
+  l->forward(x, y2, {true, &again});
+  EXPECT_EQ(y.data, y2.data);
+}
+
+TEST(Layers, StochasticLayersAreIdentityInEval) {
+  Tensor x = random_input({3, 6, 2}, 16), y, dx, dy = random_input({3, 6, 2}, 17);
+  for (auto& l : {make_dropout(0.5f), make_gaussian_noise(1.f)}) {
+    SCOPED_TRACE(l->kind());
+    Rng rng(1);
+    l->forward(x, y, {false, &rng});
+    EXPECT_EQ(y.data, x.data);
+    l->backward(x, y, dy, &dx);
+    EXPECT_EQ(dx.data, dy.data);
+    l->forward(x, y, {false, nullptr});  // no rng needed at inference
+    EXPECT_EQ(y.data, x.data);
+    EXPECT_THROW(l->forward(x, y, {true, nullptr}), Error);
+  }
+}
+
+TEST(Layers, GaussianNoiseDrawsScaledNormals) {
+  auto l = make_gaussian_noise(0.5f);
+  Rng rng(3), ref(3);
+  Tensor x = random_input({2, 5}, 18), y;
+  l->forward(x, y, {true, &rng});
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], x[i] + float(ref.normal() * 0.5f));
+}
+
+std::vector<std::unique_ptr<Layer>> one_of_each() {
+  std::vector<std::unique_ptr<Layer>> v;
+  v.push_back(make_dense(12, 5));
+  v.push_back(make_conv1d(13, 8, 3));
+  v.push_back(make_conv2d(4, 6, 3, 2));
+  v.push_back(make_maxpool1d(2, true));
+  v.push_back(make_maxpool2d(3, false));
+  v.push_back(make_relu());
+  v.push_back(make_dropout(0.1f));
+  v.push_back(make_gaussian_noise(0.3f));
+  v.push_back(make_flatten());
+  v.push_back(make_reshape({50, 13, 1}));
+  return v;
+}
+
+TEST(Layers, ConfigRoundTrips) {
+  for (auto& l : one_of_each()) {
+    SCOPED_TRACE(l->config().dump());
+    auto copy = make_layer(l->config());
+    EXPECT_EQ(copy->kind(), l->kind());
+    EXPECT_EQ(copy->config(), l->config());
+    EXPECT_EQ(copy->params().size(), l->params().size());
+    for (size_t i = 0; i < l->params().size(); ++i) {
+      EXPECT_EQ(copy->params()[i]->name, l->params()[i]->name);
+      EXPECT_EQ(copy->params()[i]->value.shape, l->params()[i]->value.shape);
+    }
+    Rng rng(1);
+    auto clone = l->clone_shape(rng);
+    EXPECT_EQ(clone->config(), l->config());
+  }
+  EXPECT_EQ(make_conv1d(13, 8, 3)->config(),
+            nlohmann::json::parse(R"({"kind":"conv1d","in":13,"out":8,"kernel":3})"));
+  // A square conv2d kernel may be written as one number.
+  EXPECT_EQ(make_layer({{"kind", "conv2d"}, {"in", 1}, {"out", 8}, {"kernel", 3}})->config(),
+            make_conv2d(1, 8, 3, 3)->config());
+}
+
+TEST(Layers, MakeLayerNamesTheProblem) {
+  auto expect_error = [](const nlohmann::json& cfg, const std::string& needle) {
+    try {
+      make_layer(cfg);
+      ADD_FAILURE() << "no error for " << cfg.dump();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error({{"kind", "conv3d"}}, "conv3d");
+  expect_error({{"in", 3}}, "kind");
+  expect_error(nlohmann::json::array(), "object");
+  expect_error({{"kind", "conv1d"}, {"in", 13}, {"out", 8}}, "kernel");
+  expect_error({{"kind", "dense"}, {"in", "12"}, {"out", 3}}, "in");
+  expect_error({{"kind", "dense"}, {"in", 0}, {"out", 3}}, "positive");
+  expect_error({{"kind", "maxpool1d"}, {"pool", 2}, {"same", 1}}, "same");
+  expect_error({{"kind", "dropout"}, {"rate", 1.0}}, "rate");
+  expect_error({{"kind", "conv2d"}, {"in", 1}, {"out", 8}, {"kernel", {3, 3, 3}}}, "kernel");
+  expect_error({{"kind", "reshape"}, {"shape", {50, -13}}}, "reshape");
+}
+
+TEST(Layers, WrongInputShapeThrows) {
+  Tensor y;
+  EXPECT_THROW(make_conv1d(13, 8, 3)->forward(Tensor({2, 50, 12}), y, {}), Error);
+  EXPECT_THROW(make_conv2d(1, 8, 3, 3)->forward(Tensor({2, 50, 13}), y, {}), Error);
+  EXPECT_THROW(make_dense(10, 3)->forward(Tensor({2, 11}), y, {}), Error);
+  EXPECT_THROW(make_reshape({50, 13})->forward(Tensor({2, 651}), y, {}), Error);
+  EXPECT_THROW(make_maxpool1d(4, false)->forward(Tensor({2, 3, 1}), y, {}), Error);
+}
+
+TEST(Layers, InitIsSeededGlorotWithZeroBias) {
+  for (auto& l : one_of_each()) {
+    if (l->params().empty()) continue;
+    SCOPED_TRACE(l->kind());
+    auto a = make_layer(l->config()), b = make_layer(l->config()), c = make_layer(l->config());
+    Rng ra(42), rb(42), rc(43);
+    a->init(ra);
+    b->init(rb);
+    c->init(rc);
+    const auto& wa = a->params()[0]->value.data;
+    EXPECT_EQ(wa, b->params()[0]->value.data);  // bit-identical
+    EXPECT_NE(wa, c->params()[0]->value.data);
+    for (float v : a->params()[1]->value.data) EXPECT_EQ(v, 0.f);
+    // Every weight inside the Glorot limit, and the limit nearly reached.
+    const Shape& s = a->params()[0]->value.shape;
+    const double receptive = double(shape_size(s)) / s[0] / s.back();
+    const double fan_in = receptive * s.back(), fan_out = receptive * s[0];
+    const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+    float biggest = 0;
+    for (float v : wa) biggest = std::max(biggest, std::abs(v));
+    EXPECT_LE(biggest, limit);
+    EXPECT_GT(biggest, 0.7 * limit);
+  }
+}
+
+TEST(Layers, ParamGradsAccumulate) {
+  for (auto& l : one_of_each()) {
+    if (l->params().empty()) continue;
+    SCOPED_TRACE(l->kind());
+    Rng rng(7);
+    l->init(rng);
+    const Shape in = l->kind() == "dense"    ? Shape{2, 12}
+                     : l->kind() == "conv1d" ? Shape{2, 9, 13}
+                                             : Shape{2, 5, 4, 4};
+    Tensor x = random_input(in, 19), y, dy, dx;
+    l->forward(x, y, {});
+    dy = random_input(y.shape, 20);
+    for (Param* p : l->params()) p->grad.zero();
+    l->backward(x, y, dy, nullptr);  // no input gradient asked for
+    std::vector<Tensor> once;
+    for (Param* p : l->params()) once.push_back(p->grad);
+    l->backward(x, y, dy, &dx);
+    for (size_t i = 0; i < once.size(); ++i)
+      for (size_t k = 0; k < once[i].size(); ++k)
+        EXPECT_NEAR(l->params()[i]->grad[k], 2 * once[i][k], 1e-5 * (1 + std::abs(once[i][k])));
+  }
+}
+
+// The fast kernels against the reference loops at the sizes the KWS models use.
+TEST(Layers, FastKernelsMatchReference) {
+  struct C {
+    std::function<std::unique_ptr<Layer>()> make;
+    Shape in;
+  };
+  const std::vector<C> cases = {
+      {[] { return make_conv1d(13, 8, 3); }, {3, 50, 13}},
+      {[] { return make_conv1d(8, 16, 3); }, {3, 25, 8}},
+      {[] { return make_conv1d(6, 12, 4); }, {2, 13, 6}},
+      {[] { return make_conv2d(1, 8, 3, 3); }, {3, 50, 13, 1}},
+      {[] { return make_conv2d(8, 16, 3, 3); }, {2, 25, 6, 8}},
+      {[] { return make_conv2d(16, 32, 3, 3); }, {2, 12, 3, 16}},
+      {[] { return make_conv2d(4, 6, 3, 3); }, {2, 7, 5, 4}},
+      {[] { return make_dense(208, 3); }, {3, 208}},
+      {[] { return make_dense(650, 25); }, {2, 650}},
+  };
+  for (const auto& c : cases) {
+    auto fast = initialised(c.make(), 21), ref = make_layer(fast->config());
+    SCOPED_TRACE(fast->config().dump());
+    for (size_t i = 0; i < fast->params().size(); ++i)
+      ref->params()[i]->value = fast->params()[i]->value;
+    Tensor x = random_input(c.in, 22), yf, yr, dxf, dxr;
+    fast->forward(x, yf, {});
+    Tensor dy = random_input(yf.shape, 23);
+    fast->backward(x, yf, dy, &dxf);
+    {
+      KernelMode mode(true);
+      ref->forward(x, yr, {});
+      ref->backward(x, yr, dy, &dxr);
+    }
+    auto near = [](const Tensor& a, const Tensor& b, const char* what) {
+      ASSERT_EQ(a.shape, b.shape) << what;
+      for (size_t i = 0; i < a.size(); ++i)
+        ASSERT_NEAR(a[i], b[i], 1e-4 * (1 + std::abs(b[i]))) << what << "[" << i << "]";
+    };
+    near(yf, yr, "y");
+    near(dxf, dxr, "dx");
+    for (size_t i = 0; i < fast->params().size(); ++i)
+      near(fast->params()[i]->grad, ref->params()[i]->grad, fast->params()[i]->name.c_str());
+  }
+}
+
+TEST(Layers, PoolShapesFollowKerasSameAndTorchValid) {
+  EXPECT_EQ(make_maxpool1d(2, true)->output_shape({4, 50, 8}), (Shape{4, 25, 8}));
+  EXPECT_EQ(make_maxpool1d(2, true)->output_shape({4, 25, 16}), (Shape{4, 13, 16}));
+  EXPECT_EQ(make_maxpool1d(2, false)->output_shape({4, 25, 16}), (Shape{4, 12, 16}));
+  EXPECT_EQ(make_maxpool2d(2, false)->output_shape({4, 50, 13, 8}), (Shape{4, 25, 6, 8}));
+  EXPECT_EQ(make_maxpool2d(2, true)->output_shape({4, 50, 13, 8}), (Shape{4, 25, 7, 8}));
+  // Keras 'same', pool 3 over 7: 3 outputs, padding 2 split 1 before / 1 after.
+  auto l = make_maxpool1d(3, true);
+  Tensor x({1, 7, 1}), y;
+  for (int i = 0; i < 7; ++i) x[size_t(i)] = float(10 - i);  // decreasing: max is window start
+  l->forward(x, y, {});
+  EXPECT_EQ(y.data, (std::vector<float>{10, 8, 5}));
+}
+
+TEST(Layers, MacsPerItem) {
+  EXPECT_EQ(make_conv1d(13, 8, 3)->macs_per_item({1, 50, 13}), 50 * 8 * 3 * 13);
+  EXPECT_EQ(make_conv2d(1, 8, 3, 3)->macs_per_item({1, 50, 13, 1}), 50 * 13 * 8 * 9);
+  EXPECT_EQ(make_dense(208, 3)->macs_per_item({1, 208}), 208 * 3);
+  EXPECT_EQ(make_relu()->macs_per_item({1, 5}), 0);
+}
+
+}  // namespace
