@@ -181,7 +181,9 @@ TEST(DendriteTraining, KilledRunResumesToTheSameResult) {
     EXPECT_EQ(got.epochs_run, want.epochs_run);
     EXPECT_EQ(got.transitions, want.transitions);
     EXPECT_EQ(params_to_json(resumed).dump(), params_to_json(reference).dump());
-    EXPECT_FALSE(std::filesystem::exists(opt.state_path)) << "removed once complete";
+    SavedModel final_file = load_model(opt.state_path);
+    EXPECT_TRUE(final_file.training_state.is_null()) << "complete once done";
+    EXPECT_EQ(params_to_json(final_file.net).dump(), params_to_json(reference).dump());
   }
 }
 

@@ -39,9 +39,10 @@ struct TrainResult {
 
 struct TrainOptions {
   bool quiet = false;
-  // When set, the whole training state (weights, best checkpoint, optimiser, schedule, tracker,
-  // random stream, history) is saved here atomically after every neuron-phase epoch, and a run
-  // that finds a state file for the same config resumes from it. Removed when training completes.
+  // When set, a model file (model_file.hpp) is written here atomically after every neuron-phase
+  // epoch whose "training_state" holds the rest of the run (best checkpoint, optimiser, schedule,
+  // tracker, random stream, history); a run that finds one for the same config resumes from it.
+  // On completion it holds the best network with training_state null.
   std::filesystem::path state_path;
   // Called after each saved epoch (tests use it to simulate a kill).
   std::function<void(int epoch)> after_epoch;

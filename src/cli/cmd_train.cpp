@@ -67,9 +67,10 @@ void run_train(const TrainArgs& a) {
 
   TrainOptions opt;
   opt.quiet = a.quiet;
-  // A killed run picks up from here when the same command runs again.
+  // The model file doubles as the training state: a killed run resumes from it when the same
+  // command runs again.
   std::filesystem::create_directories(a.out_dir);
-  opt.state_path = std::filesystem::path(a.out_dir) / "train_state.json";
+  opt.state_path = std::filesystem::path(a.out_dir) / "model.json";
   const TrainResult r = train_model(model.net, cfg, data, opt);
 
   model.metrics = run_metrics_json(cfg, data, r, params_base, model.net);

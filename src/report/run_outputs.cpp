@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "dkws/util.hpp"
+#include "report/training_graph.hpp"
 
 namespace dkws {
 namespace {
@@ -12,11 +13,16 @@ namespace {
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -42,7 +48,8 @@ std::string confusion_svg(const std::vector<std::string>& classes,
   std::string s = fmt::format(
       "<svg xmlns='http://www.w3.org/2000/svg' width='{0}' height='{0}' font-family='sans-serif' "
       "font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
-      "<text x='{1}' y='14' font-size='13'>Confusion matrix (test): rows true, columns predicted</text>\n",
+      "<text x='{1}' y='14' font-size='13'>Confusion matrix (test): rows true, columns "
+      "predicted</text>\n",
       size, 10);
   for (int i = 0; i < n; ++i) {
     int row_total = 0;
@@ -55,28 +62,46 @@ std::string confusion_svg(const std::vector<std::string>& classes,
       const int v = m[size_t(i)][size_t(j)];
       const double rate = row_total ? double(v) / row_total : 0.0;
       const int shade = 255 - int(rate * 200);
-      s += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='rgb({},{},255)' stroke='#ccc'/>"
-                       "<text x='{}' y='{}' text-anchor='middle' fill='{}'>{}</text>\n",
-                       left + j * cell, top + i * cell, cell, cell, shade, shade,
-                       left + j * cell + cell / 2, top + i * cell + cell / 2 + 4,
-                       rate > 0.6 ? "white" : "black", v);
+      s += fmt::format(
+          "<rect x='{}' y='{}' width='{}' height='{}' fill='rgb({},{},255)' stroke='#ccc'/>"
+          "<text x='{}' y='{}' text-anchor='middle' fill='{}'>{}</text>\n",
+          left + j * cell, top + i * cell, cell, cell, shade, shade, left + j * cell + cell / 2,
+          top + i * cell + cell / 2 + 4, rate > 0.6 ? "white" : "black", v);
     }
   }
   return s + "</svg>\n";
 }
 
+// A CSV cell: quoted when it holds a comma, quote or newline (event strings are free text).
+std::string csv_cell(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';  // a quote inside a quoted cell is doubled
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// One dendrite_score_<l> column per wrapped layer, matching the graph's lines; the cells are empty
+// in neuron-phase epochs, where no score is measured.
 std::string history_csv(const TrainResult& r) {
+  size_t layers = 0;
+  for (const auto& e : r.history) layers = std::max(layers, e.dendrite_scores.size());
   std::string out =
-      "epoch,phase,train_loss,train_acc,val_loss,val_acc,val_score,lr,dendrites,params,seconds,"
-      "dendrite_score,event\n";
+      "epoch,phase,train_loss,train_acc,val_loss,val_acc,val_score,lr,dendrites,params,seconds";
+  for (size_t l = 0; l < layers; ++l) out += fmt::format(",dendrite_score_{}", l);
+  out += ",event\n";
   for (const auto& e : r.history) {
-    double score = 0;
-    for (double v : e.dendrite_scores) score += v;
-    out += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3g},{},{},{:.4f},{:.6f},{}\n",
-                       e.epoch, e.phase, e.train_loss, e.train_acc, e.val_loss, e.val_acc,
-                       e.val_score, e.lr, e.dendrites, e.params, e.seconds,
-                       e.dendrite_scores.empty() ? 0.0 : score / double(e.dendrite_scores.size()),
-                       e.event);
+    out += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3g},{},{},{:.4f}", e.epoch,
+                       e.phase, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.val_score, e.lr,
+                       e.dendrites, e.params, e.seconds);
+    for (size_t l = 0; l < layers; ++l)
+      out += l < e.dendrite_scores.size() ? fmt::format(",{:.6g}", e.dendrite_scores[l]) : ",";
+    out += ',';
+    out += csv_cell(e.event);
+    out += '\n';
   }
   return out;
 }
@@ -99,7 +124,8 @@ nlohmann::json run_metrics_json(const RunConfig& cfg, const TaskData& data, cons
           {"params", net.count_params()},
           {"params_trainable", net.count_params(true)},
           {"train_seconds", r.train_seconds},
-          {"samples", {{"train", data.train.size()}, {"val", data.val.size()}, {"test", data.test.size()}}},
+          {"samples",
+           {{"train", data.train.size()}, {"val", data.val.size()}, {"test", data.test.size()}}},
           {"transitions", r.transitions},
           {"test_confusion", r.test_confusion}};
 }
@@ -110,6 +136,11 @@ void write_run_outputs(const std::filesystem::path& dir, const TaskData& data, c
   write_file_atomic(dir / "confusion.csv", confusion_csv(data.classes, r.test_confusion));
   write_file_atomic(dir / "confusion.svg", confusion_svg(data.classes, r.test_confusion));
   write_file_atomic(dir / "history.csv", history_csv(r));
+  const std::string title =
+      fmt::format("Training: {} \u00b7 {} \u00b7 dendrites {} \u00b7 seed {}", data.name,
+                  metrics.value("model", std::string("?")),
+                  metrics.value("dendrites", std::string("?")), metrics.value("seed", uint64_t(0)));
+  write_file_atomic(dir / "training_graph.svg", training_graph_svg(r, title));
 }
 
 }  // namespace dkws

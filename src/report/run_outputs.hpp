@@ -1,5 +1,5 @@
 // The files a training run leaves beside its model: metrics.json, the confusion matrix (CSV and
-// SVG) and the per-epoch history (CSV).
+// SVG), the per-epoch history (CSV) and the training graph (SVG).
 #pragma once
 #include <filesystem>
 

@@ -59,6 +59,7 @@ class Trainer {
   // Returns false when training is complete.
   bool neuron_epoch();
   void save_state(double elapsed);
+  void write_state_file(nn::Sequential& net, const nlohmann::json& state);
   bool load_state(double& elapsed);
   void restructure();
   void dendrite_phase();
@@ -168,11 +169,9 @@ void Trainer::dendrite_phase() {
 void Trainer::save_state(double elapsed) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& r : result_.history) history.push_back(to_json(r));
-  const nlohmann::json j = {
-      {"config", cfg_.to_json()},
+  const nlohmann::json state = {
       {"epoch", epoch_},
       {"elapsed", elapsed},
-      {"net", net_to_json(net_)},
       {"best", net_to_json(best_)},
       {"adam", adam_->state()},
       {"scheduler", scheduler_->state()},
@@ -184,19 +183,32 @@ void Trainer::save_state(double elapsed) {
         {"val_loss", result_.val_loss},
         {"transitions", result_.transitions},
         {"history", history}}}};
-  write_file_atomic(opt_.state_path, j.dump());
+  write_state_file(net_, state);
+}
+
+// The state file is a model file (see model_file.hpp) of the live network whose
+// "training_state" holds everything else a resume needs; null once training is complete.
+void Trainer::write_state_file(nn::Sequential& net, const nlohmann::json& state) {
+  SavedModel doc;
+  doc.config = cfg_;
+  doc.classes = data_.classes;
+  doc.net = clone_net(net);
+  doc.training_state = state;
+  save_model(opt_.state_path, doc);
 }
 
 bool Trainer::load_state(double& elapsed) {
   if (!std::filesystem::exists(opt_.state_path)) return false;
   const std::string source = opt_.state_path.string();
   try {
-    const nlohmann::json j = nlohmann::json::parse(read_file(opt_.state_path));
-    if (j.at("config") != cfg_.to_json())
+    const nlohmann::json doc = nlohmann::json::parse(read_file(opt_.state_path));
+    const nlohmann::json& j = doc.at("training_state");
+    if (j.is_null()) return false;  // a finished run: train afresh
+    if (doc.at("config") != cfg_.to_json())
       throw Error(fmt::format("{}: saved state belongs to a different config; remove it to start over", source));
     epoch_ = j.at("epoch");
     elapsed = j.at("elapsed");
-    net_ = net_from_json(j.at("net"), source);
+    net_ = net_from_json(doc, source);
     best_ = net_from_json(j.at("best"), source);
     reset_optimiser();
     adam_->load_state(j.at("adam"));
@@ -239,7 +251,7 @@ TrainResult Trainer::run() {
   net_ = std::move(best_);
   result_.epochs_run = epoch_;
   result_.train_seconds = before + seconds_since(t0);
-  if (!opt_.state_path.empty()) std::filesystem::remove(opt_.state_path);
+  if (!opt_.state_path.empty()) write_state_file(net_, nullptr);
   const EvalResult test = evaluate(net_, data_.test);
   result_.test_acc = test.accuracy;
   result_.test_confusion = confusion_matrix(data_.test.y, test.predictions, int(data_.classes.size()));
