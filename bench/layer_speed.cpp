@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reference"))
       detail::use_reference_kernels = true;
-    else if (std::atof(argv[i]) > 0)
-      budget = std::atof(argv[i]);
+    else if (char* end; std::strtod(argv[i], &end) > 0 && *end == 0)
+      budget = std::strtod(argv[i], nullptr);
     else
       filter = argv[i];
   }
@@ -65,9 +65,15 @@ int main(int argc, char** argv) {
       {"conv2d 1->8 3x3 50x13", make_conv2d(1, 8, 3, 3), {batch, 50, 13, 1}},
       {"conv2d 8->16 3x3 25x6", make_conv2d(8, 16, 3, 3), {batch, 25, 6, 8}},
       {"dense 208->3", make_dense(208, 3), {batch, 208}},
+      // Other shapes of the AudioClassifier family: narrow images and odd channel counts.
+      {"conv2d 1->4 3x3 50x13", make_conv2d(1, 4, 3, 3), {batch, 50, 13, 1}},
+      {"conv2d 4->4 3x3 25x6", make_conv2d(4, 4, 3, 3), {batch, 25, 6, 4}},
+      {"conv2d 16->24 3x3 12x3", make_conv2d(16, 24, 3, 3), {batch, 12, 3, 16}},
+      {"conv2d 16->32 3x3 6x1", make_conv2d(16, 32, 3, 3), {batch, 6, 1, 16}},
       // The cheap layers between them, at the AudioClassifier's largest activation.
       {"relu 50x13x8", make_relu(), {batch, 50, 13, 8}},
       {"maxpool2d valid 50x13x8", make_maxpool2d(2, false), {batch, 50, 13, 8}},
+      {"maxpool2d valid 50x13x4", make_maxpool2d(2, false), {batch, 50, 13, 4}},
       {"maxpool1d same 25x16", make_maxpool1d(2, true), {batch, 25, 16}},
       {"dropout 0.25 25x6x8", make_dropout(0.25f), {batch, 25, 6, 8}},
       {"gaussian_noise 50x13", make_gaussian_noise(0.1f), {batch, 50, 13, 1}},

@@ -10,12 +10,12 @@ DATA=${DKWS_DATA:-../shared/data}
 JOBS=${JOBS:-$(nproc)}
 # name:task:num_conv:num_linear:width:growth (base parameter counts in the comment)
 ARCHS=(
-  "kws12_a:kws12:3:1:0.5:4"    # 636
-  "kws12_b:kws12:3:1:0.25:0"   # 980
-  "kws12_c:kws12:3:1:0.5:2"    # 1508
   "kw3_a:kw3:2:1:0.5:4"        # 623
   "kw3_b:kw3:3:2:0.25:0"       # 1019
   "kw3_c:kw3:2:1:1.0:4"        # 1531
+  "kws12_a:kws12:3:1:0.5:4"    # 636
+  "kws12_b:kws12:3:1:0.25:0"   # 980
+  "kws12_c:kws12:3:1:0.5:2"    # 1508
 )
 cmds=()
 for arch in "${ARCHS[@]}"; do

@@ -13,6 +13,9 @@ namespace dkws {
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 std::string read_file(const std::filesystem::path& path);
 
+// Escapes &, <, >, " and ' for XML/SVG/HTML text and attributes.
+std::string xml_escape(std::string_view text);
+
 std::string base64_encode(const void* data, size_t bytes);
 std::vector<unsigned char> base64_decode(std::string_view text);
 

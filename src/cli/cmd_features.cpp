@@ -1,20 +1,29 @@
 // `dkws features FILE`: runs the audio front end on one file and shows the result, either as JSON
 // (shape + frame-major values) on stdout or as an SVG heat map written to a file.
+// `dkws features --task kws12|kw3 --out DIR`: exports a task's feature matrices as .npy files, so
+// other frameworks (tools/torch) train on exactly the features dkws trains on.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/npy.hpp"
 #include "dkws/audio.hpp"
+#include "dkws/config.hpp"
+#include "dkws/dataset.hpp"
 #include "dkws/dsp.hpp"
 #include "dkws/error.hpp"
+#include "dkws/util.hpp"
 
 namespace dkws::cli {
 namespace {
@@ -25,30 +34,14 @@ struct FeaturesOptions {
   std::vector<std::string> sets;
   bool json = false;
   std::string out;
+  // Task export mode.
+  std::string task;
+  std::string data_dir;
+  std::string cache_dir = ".cache/dkws";
+  uint64_t seed = 1;
+  bool quiet = false;
 };
 
-std::string xml_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        r += "&amp;";
-        break;
-      case '<':
-        r += "&lt;";
-        break;
-      case '>':
-        r += "&gt;";
-        break;
-      case '"':
-        r += "&quot;";
-        break;
-      default:
-        r += c;
-    }
-  }
-  return r;
-}
 
 // Viridis, sampled at five stops and interpolated linearly: perceptually even and colour-blind
 // safe.
@@ -144,7 +137,7 @@ std::string heat_map_svg(const FeatureMatrix& m, const std::string& title,
   return s;
 }
 
-void run_features(const FeaturesOptions& o) {
+FrontEndConfig front_end(const FeaturesOptions& o) {
   FrontEndConfig cfg;
   cfg.block = o.block;
   for (const auto& kv : o.sets) {
@@ -154,6 +147,53 @@ void run_features(const FeaturesOptions& o) {
     cfg.set(kv.substr(0, eq), kv.substr(eq + 1));
   }
   cfg.validate();
+  return cfg;
+}
+
+// Writes <split>_x.npy [N, frames*coeffs] float32, <split>_y.npy [N] int32 and classes.json. Each
+// file is replaced atomically, so a reader never sees a half-written array.
+void export_task(const FeaturesOptions& o) {
+  if (o.json) throw Error("features: --json applies to FILE mode, not --task");
+  if (o.out.empty()) throw Error("features: --task needs --out DIR");
+  TaskSpec spec;
+  spec.name = o.task;
+  spec.data_dir = o.data_dir.empty() ? default_data_dir() : std::filesystem::path(o.data_dir);
+  if (spec.data_dir.empty())
+    throw Error("no data: pass --data DIR or set DKWS_DATA (see README, 'Data')");
+  spec.front_end = front_end(o);
+  spec.cache_dir = o.cache_dir;
+  spec.seed = o.seed;
+  spec.quiet = o.quiet;
+  const TaskData data = load_task(spec);
+
+  const std::filesystem::path dir = o.out;
+  std::filesystem::create_directories(dir);
+  const std::pair<const char*, const FeatureSet*> splits[] = {
+      {"train", &data.train}, {"val", &data.val}, {"test", &data.test}};
+  for (const auto& [name, set] : splits) {
+    const std::vector<int32_t> y(set->y.begin(), set->y.end());
+    write_file_atomic(dir / fmt::format("{}_x.npy", name),
+                      npy_bytes<float>({set->size(), size_t(set->dim())}, set->x.data()));
+    write_file_atomic(dir / fmt::format("{}_y.npy", name),
+                      npy_bytes<int32_t>({y.size()}, y.data()));
+  }
+  const nlohmann::json meta = {{"task", data.name},
+                               {"classes", data.classes},
+                               {"frames", data.train.frames},
+                               {"coeffs", data.train.coeffs},
+                               {"front_end", spec.front_end.to_json()},
+                               {"rows", {data.train.size(), data.val.size(), data.test.size()}}};
+  write_file_atomic(dir / "classes.json", meta.dump(2) + "\n");
+  fmt::print("wrote {}/{{train,val,test}}_{{x,y}}.npy ({} / {} / {} rows x {}) and classes.json\n",
+             dir.string(), data.train.size(), data.val.size(), data.test.size(), data.train.dim());
+}
+
+void run_features(const FeaturesOptions& o) {
+  if (!o.task.empty() && !o.file.empty())
+    throw Error("features: give either FILE or --task, not both");
+  if (!o.task.empty()) return export_task(o);
+  if (o.file.empty()) throw Error("features: give an audio FILE, or --task kws12|kw3 --out DIR");
+  const FrontEndConfig cfg = front_end(o);
 
   const auto samples = load_audio(o.file, AudioOptions{cfg.sample_rate, cfg.window_seconds});
   const FeatureMatrix m = compute_features(samples, cfg);
@@ -184,9 +224,10 @@ void run_features(const FeaturesOptions& o) {
 void register_features(CLI::App& app) {
   auto o = std::make_shared<FeaturesOptions>();
   auto* cmd = app.add_subcommand(
-      "features", "Compute MFCC or MFE features of one audio file: JSON, or an SVG heat map");
-  cmd->add_option("FILE", o->file, "Audio file (WAV, FLAC, OGG; any rate or channel count)")
-      ->required();
+      "features",
+      "Compute MFCC or MFE features of one audio file (JSON or an SVG heat map), or export a "
+      "task's features as .npy files (--task)");
+  cmd->add_option("FILE", o->file, "Audio file (WAV, FLAC, OGG; any rate or channel count)");
   cmd->add_option("--block", o->block, "Front end: mfcc or mfe")
       ->check(CLI::IsMember({"mfcc", "mfe"}))
       ->capture_default_str();
@@ -196,7 +237,18 @@ void register_features(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--json", o->json,
                 "Print {\"shape\":[frames,coeffs],\"features\":[...]} to stdout");
-  cmd->add_option("--out", o->out, "SVG path (default: <FILE stem>.<block>.svg here)");
+  cmd->add_option("--out", o->out,
+                  "FILE mode: SVG path (default: <FILE stem>.<block>.svg here); --task: output "
+                  "folder");
+  cmd->add_option("--task", o->task,
+                  "Export a task's {train,val,test}_{x,y}.npy and classes.json to --out")
+      ->check(CLI::IsMember({"kws12", "kw3"}));
+  cmd->add_option("--data", o->data_dir, "Data folder (default $DKWS_DATA or ../shared/data)");
+  cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('' disables)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for kw3's sampling and noise crops")
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", o->quiet, "No class counts or progress output");
   cmd->callback([o] { run_features(*o); });
 }
 

@@ -7,5 +7,6 @@ namespace dkws::cli {
 void register_features(CLI::App& app);
 void register_train(CLI::App& app);
 void register_data(CLI::App& app);
+void register_report(CLI::App& app);
 
 }  // namespace dkws::cli

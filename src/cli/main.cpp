@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   dkws::cli::register_features(app);
   dkws::cli::register_train(app);
   dkws::cli::register_data(app);
+  dkws::cli::register_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

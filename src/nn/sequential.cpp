@@ -24,10 +24,16 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
 
 void Sequential::backward_impl(const Tensor& dout, Tensor* dinput) {
   grads_.resize(2);
+  // Without a requested input gradient, layers before the first one with parameters (reshape,
+  // input noise) need no error signal, and the first weighted layer need not compute dx.
+  size_t first = 0;
+  if (!dinput)
+    while (first < layers_.size() && layers_[first]->params().empty()) ++first;
   const Tensor* dy = &dout;
-  for (size_t i = layers_.size(); i-- > 0;) {
+  for (size_t i = layers_.size(); i-- > first;) {
     Tensor* dx = nullptr;
-    if (i > 0 || dinput) dx = (i == 0) ? dinput : &grads_[i % 2];
+    if (i > first) dx = &grads_[i % 2];
+    else if (dinput) dx = dinput;
     layers_[i]->backward(acts_[i], acts_[i + 1], *dy, dx);
     dy = dx;
   }

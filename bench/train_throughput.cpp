@@ -1,0 +1,322 @@
+// Single-thread training throughput (forward + backward + Adam step, batch 32, train mode) of the
+// KWS models on random [32, 650] inputs, against PyTorch on the identical architecture in the same
+// run (tools/torch/train_throughput.py via popen). GFLOP/s counts 2 flops per multiply-accumulate
+// and 3x the forward MACs for a training step (forward, weight gradient, input gradient).
+// Times are the timing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so
+// other jobs on a shared machine do not count against either side; --wall uses the wall clock.
+// Usage: train_throughput [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH]
+//                         [--peak GFLOPS] [--model NAME]
+//   --layers adds a per-layer forward/backward time breakdown of each dkws model; --model runs
+//   one model only (e.g. under valgrind --tool=callgrind).
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "dkws/config.hpp"
+#include "dkws/nn/models.hpp"
+#include "dkws/nn/optim.hpp"
+
+using namespace dkws;
+using namespace dkws::nn;
+
+namespace {
+
+constexpr int kBatch = 32, kFrames = 50, kCoeffs = 13, kClasses = 12;
+
+struct Model {
+  std::string name;
+  ModelSpec spec;
+};
+
+// The three models of the comparison. The AudioClassifier settings were picked for their size:
+// 940 and 6,468 parameters with 12 classes (a num_linear=2 one, so the torch side covers both).
+std::vector<Model> models() {
+  ModelSpec ei;
+  ModelSpec small;
+  small.family = "audio_classifier";
+  small.num_conv = 3, small.num_linear = 2, small.growth = 4, small.width = 0.5;
+  ModelSpec mid;
+  mid.family = "audio_classifier";
+  mid.num_conv = 3, mid.num_linear = 1, mid.growth = 1, mid.width = 1.0;
+  return {{"ei_conv1d", ei}, {"ac_small", small}, {"ac_mid", mid}};
+}
+
+nlohmann::json spec_json(const Model& m) {
+  return {{"name", m.name},
+          {"family", m.spec.family},
+          {"num_conv", m.spec.num_conv},
+          {"num_linear", m.spec.num_linear},
+          {"growth", m.spec.growth},
+          {"width", m.spec.width},
+          {"dropout", m.spec.dropout},
+          {"frames", kFrames},
+          {"coeffs", kCoeffs},
+          {"classes", kClasses}};
+}
+
+bool g_wall = false;
+
+double now_s() {
+  if (g_wall)
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+struct Bench {
+  Sequential net;
+  Rng rng{7};
+  Tensor x{{kBatch, kFrames*kCoeffs}}, dlogits;
+  std::vector<int> labels;
+  std::unique_ptr<Adam> adam;
+
+  explicit Bench(const ModelSpec& spec) {
+    Rng init(1);
+    net = build_model(spec, kFrames, kCoeffs, kClasses, init);
+    for (float& v : x.data) v = float(rng.normal());
+    for (int i = 0; i < kBatch; ++i) labels.push_back(int(rng.below(kClasses)));
+    adam = std::make_unique<Adam>(net.params(), 0.005f);
+  }
+  // One training step exactly as train_epoch runs it (MaxNorm is off in these specs).
+  void step() {
+    net.zero_grad();
+    const ForwardContext ctx{true, &rng};
+    softmax_cross_entropy(net.forward(x, ctx), labels.data(), dlogits);
+    net.backward(dlogits);
+    adam->step();
+  }
+};
+
+// Best of three timed runs of `seconds`/3 each, after a warm-up that sizes every buffer.
+double samples_per_second(Bench& b, double seconds) {
+  for (int i = 0; i < 20; ++i) b.step();
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    long steps = 0;
+    const double t0 = now_s();
+    double t = 0;
+    while (t < seconds / 3) {
+      for (int i = 0; i < 10; ++i) b.step();
+      steps += 10;
+      t = now_s() - t0;
+    }
+    best = std::max(best, double(steps) * kBatch / t);
+  }
+  return best;
+}
+
+// Where one step's time goes: each layer's forward and backward, the loss and Adam, timed around
+// the same calls Sequential makes (the first layer gets no input gradient, as in training).
+void layer_profile(Bench& b, double seconds) {
+  Sequential& net = b.net;
+  const size_t n = net.size();
+  std::vector<Tensor> acts(n + 1), grads(2);
+  std::vector<double> fwd(n, 0), bwd(n, 0);
+  double loss_t = 0, adam_t = 0, zero_t = 0;
+  long steps = 0;
+  const double start = now_s();
+  while (now_s() - start < seconds) {
+    double t = now_s();
+    net.zero_grad();
+    zero_t += now_s() - t;
+    const ForwardContext ctx{true, &b.rng};
+    acts[0] = b.x;
+    for (size_t i = 0; i < n; ++i) {
+      t = now_s();
+      net.layer(i).forward(acts[i], acts[i + 1], ctx);
+      fwd[i] += now_s() - t;
+    }
+    t = now_s();
+    softmax_cross_entropy(acts[n], b.labels.data(), b.dlogits);
+    loss_t += now_s() - t;
+    const Tensor* dy = &b.dlogits;
+    for (size_t i = n; i-- > 0;) {
+      Tensor* dx = i > 0 ? &grads[i % 2] : nullptr;
+      t = now_s();
+      net.layer(i).backward(acts[i], acts[i + 1], *dy, dx);
+      bwd[i] += now_s() - t;
+      dy = dx;
+    }
+    t = now_s();
+    b.adam->step();
+    adam_t += now_s() - t;
+    ++steps;
+  }
+  double total = loss_t + adam_t + zero_t;
+  for (size_t i = 0; i < n; ++i) total += fwd[i] + bwd[i];
+  const double us = 1e6 / double(steps);
+  std::printf("  %-3s %-14s %10s %10s %7s %7s\n", "#", "layer", "fwd us", "bwd us", "fwd %",
+              "bwd %");
+  Shape s = {kBatch, kFrames * kCoeffs};
+  for (size_t i = 0; i < n; ++i) {
+    std::string kind = net.layer(i).kind();
+    if (net.layer(i).macs_per_item(s) > 0) kind += "*";
+    s = net.layer(i).output_shape(s);
+    std::printf("  %-3zu %-14s %10.2f %10.2f %6.1f%% %6.1f%%\n", i, kind.c_str(), fwd[i] * us,
+                bwd[i] * us, 100 * fwd[i] / total, 100 * bwd[i] / total);
+  }
+  std::printf("  %-3s %-14s %10.2f %10s %6.1f%%\n", "", "softmax+CE", loss_t * us, "",
+              100 * loss_t / total);
+  std::printf("  %-3s %-14s %10.2f %10s %6.1f%%\n", "", "zero_grad", zero_t * us, "",
+              100 * zero_t / total);
+  std::printf("  %-3s %-14s %10.2f %10s %6.1f%%\n", "", "adam", adam_t * us, "",
+              100 * adam_t / total);
+  std::printf("  total %.2f us per step of %d (* = layers with weights)\n", total * us, kBatch);
+}
+
+// Peak single-precision FLOP/s of one core: clock x FLOPs per cycle. lscpu's "CPU max MHz" when
+// the machine reports it (VMs often do not), else the current clock from /proc/cpuinfo.
+std::pair<double, std::string> core_peak() {
+  double mhz = 0;
+  std::string source, flags, line;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  while (std::getline(cpuinfo, line)) {
+    if (flags.empty() && line.rfind("flags", 0) == 0) flags = line + " ";
+    if (mhz == 0 && line.rfind("cpu MHz", 0) == 0)
+      mhz = std::atof(line.substr(line.find(':') + 1).c_str()), source = "/proc/cpuinfo cpu MHz";
+  }
+  if (FILE* p = popen("lscpu 2>/dev/null", "r")) {
+    std::array<char, 512> buf;
+    while (std::fgets(buf.data(), buf.size(), p))
+      if (std::strncmp(buf.data(), "CPU max MHz:", 12) == 0)
+        mhz = std::atof(buf.data() + 12), source = "lscpu CPU max MHz";
+    pclose(p);
+  }
+  const bool fma = flags.find(" fma ") != std::string::npos;
+  const bool avx2 = flags.find(" avx2 ") != std::string::npos;
+  // Two 256-bit FMA pipes: 2 x 8 lanes x 2 flops. AVX-512 is not counted higher: on AMD Zen 4
+  // it runs on the same 256-bit units, and the kernels here use 8-lane vectors.
+  const int per_cycle = fma && avx2 ? 32 : flags.find(" avx ") != std::string::npos ? 16 : 8;
+  const std::string isa = fma && avx2 ? "AVX2+FMA" : per_cycle == 16 ? "AVX" : "SSE";
+  return {mhz * 1e6 * per_cycle,
+          fmt::format("core peak = {:.0f} MHz ({}) x {} SP FLOP/cycle ({}: two 256-bit FMA pipes)",
+                      mhz, source, per_cycle, isa)};
+}
+
+// Runs the torch script on the same specs; returns name -> {params, samples_per_s}, or an empty
+// object with the reason in `why`.
+nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms, double seconds,
+                         std::string& why) {
+  nlohmann::json specs = nlohmann::json::array();
+  for (const Model& m : ms) specs.push_back(spec_json(m));
+  const std::string cmd =
+      fmt::format("{} {}/tools/torch/train_throughput.py --seconds {} --clock {} --spec '{}'",
+                  python, DKWS_SOURCE_DIR, seconds, g_wall ? "wall" : "thread", specs.dump());
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return why = "popen failed", nlohmann::json::object();
+  std::array<char, 4096> buf;
+  size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), got);
+  const int status = pclose(p);
+  // The result is the script's last line; anything before it is a warning worth showing on failure.
+  std::string line, result;
+  std::istringstream lines(out);
+  while (std::getline(lines, line))
+    if (!line.empty() && line[0] == '{') result = line;
+  nlohmann::json j = nlohmann::json::parse(result, nullptr, false);
+  if (status != 0 || j.is_discarded() || !j.contains("models")) {
+    why = out.empty() ? "no output" : out.substr(0, 300);
+    while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+    return nlohmann::json::object();
+  }
+  nlohmann::json by_name = nlohmann::json::object();
+  for (const auto& m : j["models"]) by_name[m["name"].get<std::string>()] = m;
+  by_name["_version"] = j["torch"];
+  return by_name;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 3, peak_override = 0;
+  bool torch = true, layers = false;
+  std::string python = "/usr/bin/python3", only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool more = i + 1 < argc;
+    if (a == "--seconds" && more)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--no-torch")
+      torch = false;
+    else if (a == "--layers")
+      layers = true;
+    else if (a == "--wall")
+      g_wall = true;
+    else if (a == "--model" && more)
+      only = argv[++i];
+    else if (a == "--python" && more)
+      python = argv[++i];
+    else if (a == "--peak" && more)
+      peak_override = std::atof(argv[++i]) * 1e9;
+    else {
+      std::fprintf(stderr,
+                   "usage: %s [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH] "
+                   "[--peak GFLOPS] [--model NAME]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  auto [peak, assumption] = core_peak();
+  if (peak_override > 0) peak = peak_override, assumption = "core peak given with --peak";
+  std::vector<Model> ms = models();
+  if (!only.empty()) std::erase_if(ms, [&](const Model& m) { return m.name != only; });
+  if (ms.empty()) {
+    std::fprintf(stderr, "no model named '%s' (ei_conv1d, ac_small, ac_mid)\n", only.c_str());
+    return 2;
+  }
+
+  std::string why;
+  const nlohmann::json t = torch ? run_torch(python, ms, seconds, why) : nlohmann::json::object();
+  if (!torch) why = "skipped (--no-torch)";
+  const bool have_torch = !t.empty();
+
+  fmt::print(
+      "training step = forward + backward + Adam, batch {}, train mode, one thread, "
+      "{:.1f} s per model, {}\n{}\n",
+      kBatch, seconds, g_wall ? "wall-clock time" : "thread CPU time", assumption);
+  fmt::print("{}\n", have_torch ? "torch " + t["_version"].get<std::string>() +
+                                      " (torch.set_num_threads(1))"
+                                : "torch unavailable: " + why);
+  fmt::print("{:<10} {:>7} {:>10} {:>13} {:>13} {:>7} {:>8} {:>7}\n", "model", "params",
+             "MFLOP/item", "dkws samp/s", "torch samp/s", "ratio", "GFLOP/s", "% peak");
+  for (const Model& m : ms) {
+    Bench b(m.spec);
+    const double sps = samples_per_second(b, seconds);
+    const double flops = 2 * 3 * b.net.macs_per_item({kBatch, kFrames * kCoeffs});
+    const size_t params = b.net.count_params();
+    std::string ts = "-", ratio = "-";
+    if (have_torch && t.contains(m.name)) {
+      const double tsps = t[m.name]["samples_per_s"];
+      ts = fmt::format("{:.0f}", tsps);
+      ratio = fmt::format("{:.1f}x", sps / tsps);
+      if (t[m.name]["params"].get<size_t>() != params)
+        ratio += fmt::format(" (torch params {}!)", t[m.name]["params"].get<size_t>());
+    }
+    fmt::print("{:<10} {:>7} {:>10.3f} {:>13.0f} {:>13} {:>7} {:>8.2f} {:>6.1f}%\n", m.name, params,
+               flops * 1e-6, sps, ts, ratio, sps * flops * 1e-9, 100 * sps * flops / peak);
+    std::fflush(stdout);
+  }
+  if (layers) {
+    for (const Model& m : ms) {
+      fmt::print("\n{}: time per training step by layer\n", m.name);
+      Bench b(m.spec);
+      for (int i = 0; i < 20; ++i) b.step();
+      layer_profile(b, seconds);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""PyTorch side of bench/train_throughput: single-thread training samples/s of the KWS models.
+
+The C++ bench passes the model specs (--spec, a JSON list) so both sides build the same
+architectures from one description; run by hand with the default specs:
+
+    /usr/bin/python3 tools/torch/train_throughput.py --seconds 3
+
+Each step is zero_grad + forward (train mode) + cross-entropy + backward + Adam step on a random
+[32, 650] batch, as the dkws bench does. Prints one JSON line:
+{"torch": version, "models": [{"name", "params", "samples_per_s"}]}.
+"""
+import argparse
+import json
+import math
+import time
+
+import torch
+
+CHANNELS = [[8, 16, 32, 64], [8, 16, 24, 32], [8, 16, 16, 32], [8, 16, 16, 16], [8, 8, 8, 8],
+            [8, 8, 8, 16]]
+DEFAULT_SPECS = [
+    {"name": "ei_conv1d", "family": "ei_conv1d", "dropout": 0.25},
+    {"name": "ac_small", "family": "audio_classifier", "num_conv": 3, "num_linear": 2, "growth": 4,
+     "width": 0.5, "dropout": 0.25},
+    {"name": "ac_mid", "family": "audio_classifier", "num_conv": 3, "num_linear": 1, "growth": 1,
+     "width": 1.0, "dropout": 0.25},
+]
+
+
+class ChannelsLastFlatten(torch.nn.Module):
+    """dkws flattens channels-last activations: N,C,... -> N,...,C -> N,F."""
+
+    def forward(self, h):
+        return h.movedim(1, -1).flatten(1)
+
+
+class View(torch.nn.Module):
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.view(-1, *self.shape)
+
+
+class Transpose12(torch.nn.Module):
+    def forward(self, h):
+        return h.transpose(1, 2)
+
+
+def build(spec):
+    frames, coeffs = spec.get("frames", 50), spec.get("coeffs", 13)
+    classes, drop = spec.get("classes", 12), spec.get("dropout", 0.25)
+    layers = []
+    if spec["family"] == "ei_conv1d":
+        # N, L*C (frame-major) -> N, C, L for torch's channels-first Conv1d.
+        layers += [View(frames, coeffs), Transpose12()]
+        length, ch = frames, coeffs
+        for out in (8, 16):
+            layers += [torch.nn.Conv1d(ch, out, 3, padding=1), torch.nn.ReLU(),
+                       torch.nn.MaxPool1d(2, ceil_mode=True), torch.nn.Dropout(drop)]
+            length, ch = -(-length // 2), out
+        layers += [ChannelsLastFlatten(), torch.nn.Linear(length * ch, classes)]
+    else:
+        layers.append(View(1, frames, coeffs))
+        h, w, ch = frames, coeffs, 1
+        for i in range(spec["num_conv"]):
+            out = max(1, int(CHANNELS[spec["growth"]][i] * spec["width"]))
+            layers += [torch.nn.Conv2d(ch, out, 3, padding=1), torch.nn.ReLU(),
+                       torch.nn.MaxPool2d(2), torch.nn.Dropout(drop)]
+            h, w, ch = h // 2, w // 2, out
+        flat = h * w * ch
+        layers.append(ChannelsLastFlatten())
+        if spec["num_linear"] == 2:
+            hidden = max(3, int(math.exp((math.log(flat) + math.log(classes)) / 2)))
+            layers += [torch.nn.Linear(flat, hidden), torch.nn.ReLU()]
+            flat = hidden
+        layers.append(torch.nn.Linear(flat, classes))
+    return torch.nn.Sequential(*layers), frames * coeffs, classes
+
+
+def samples_per_second(spec, seconds, clock, batch=32):
+    torch.manual_seed(1)
+    model, dim, classes = build(spec)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=0.005)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch.randn(batch, dim), torch.randint(0, classes, (batch,))
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    for _ in range(20):  # warm-up, as the C++ side
+        step()
+    best = 0.0
+    for _ in range(3):  # best of three runs, as the C++ side
+        steps, t0 = 0, clock()
+        while clock() - t0 < seconds / 3:
+            for _ in range(10):
+                step()
+            steps += 10
+        best = max(best, steps * batch / (clock() - t0))
+    params = sum(p.numel() for p in model.parameters())
+    return {"name": spec["name"], "params": params, "samples_per_s": round(best, 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=3.0, help="timing budget per model")
+    # thread: CPU time of this thread (CPU autograd runs in the calling thread), robust to other
+    # jobs on a shared machine; wall: time.perf_counter().
+    ap.add_argument("--clock", choices=("thread", "wall"), default="thread")
+    ap.add_argument("--spec", help="JSON list of model specs (default: the bench's three)")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    specs = json.loads(a.spec) if a.spec else DEFAULT_SPECS
+    clock = time.thread_time if a.clock == "thread" else time.perf_counter
+    results = [samples_per_second(s, a.seconds, clock) for s in specs]
+    print(json.dumps({"torch": torch.__version__, "models": results}))
+
+
+if __name__ == "__main__":
+    main()
