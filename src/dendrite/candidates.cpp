@@ -54,7 +54,7 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
     cand.a = cand.g_out;
     add_cascade(cand.u, cand.a);
     cand.d.resize(cand.a.shape);
-    for (size_t i = 0; i < cand.a.size(); ++i) cand.d[i] = activate(act_, cand.a[i]);
+    activate_all(act_, cand.a.ptr(), cand.d.ptr(), cand.a.size());
     for (size_t p = 0; p < positions; ++p)
       for (int c = 0; c < C; ++c) cand.sum_d[size_t(c)] += cand.d[p * C + c];
 

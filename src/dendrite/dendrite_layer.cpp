@@ -63,7 +63,7 @@ void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext
     d.a = d.g_out;
     add_cascade(d.u, d.a);
     d.h.resize(d.a.shape);
-    for (size_t i = 0; i < d.a.size(); ++i) d.h[i] = activate(act_, d.a[i]);
+    activate_all(act_, d.a.ptr(), d.h.ptr(), d.a.size());
     add_scaled_channels(d.v.value.ptr(), d.h, y, channels_);
   }
 }
@@ -81,10 +81,10 @@ void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy,
     for (size_t m = k + 1; m < dendrites_.size(); ++m)
       add_scaled_channels(dendrites_[m].u[k].value.ptr(), dendrites_[m].da, dh_, channels_);
     d.da.resize(dy.shape);
-    for (size_t i = 0; i < dh_.size(); ++i) d.da[i] = dh_[i] * activation_slope(act_, d.a[i], d.h[i]);
+    scale_by_slope(act_, d.a.ptr(), d.h.ptr(), dh_.ptr(), d.da.ptr(), dh_.size());
     for (size_t j = 0; j < d.u.size(); ++j)
       if (d.u[j].trainable) accumulate_channel_dot(d.da, dendrites_[j].h, d.u[j].grad.ptr(), channels_);
-    const bool g_trainable = d.g->params()[0]->trainable;
+    const bool g_trainable = d.g_trainable();
     if (g_trainable || (!perforated_ && dx)) {
       // Perforated backprop: the input error flows through f alone, never through a dendrite.
       Tensor* through = (!perforated_ && dx) ? &dx_scratch_ : nullptr;

@@ -71,6 +71,7 @@ class DendriteLayer final : public nn::Layer {
     nn::Param v;                  // [C]
     std::vector<nn::Param> u;     // u[j]: [C], j < this dendrite's index
     nn::Tensor g_out, a, h, da;   // from the last forward / backward
+    bool g_trainable() const { return g->params()[0]->trainable; }
   };
   struct Candidate {
     std::unique_ptr<nn::Layer> g;
