@@ -3,8 +3,11 @@
 // eval-mode identity of the stochastic layers, grad accumulation and overwritten dx.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <new>
 #include <numeric>
 
 #include "dkws/error.hpp"
@@ -13,6 +16,21 @@
 
 using namespace dkws;
 using namespace dkws::nn;
+
+// Counts heap allocations in this test binary, for the no-allocation-after-warm-up test. Not
+// inlined, so the compiler does not pair their malloc/free with new/delete call sites and warn.
+static std::atomic<long> g_allocations{0};
+[[gnu::noinline]] void* operator new(size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  std::free(p);
+}
+[[gnu::noinline]] void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -51,8 +69,9 @@ double loss_of(Layer& layer, const Tensor& x, const Tensor& r, const std::functi
 
 // Compares analytic gradients of `layer` at x with central differences (step eps). Stochastic
 // layers see the same random draws in every forward because `reseed` runs before each.
-void gradcheck(Layer& layer, Tensor x, const std::string& what, bool training = false,
-               std::function<void()> reseed = [] {}, Rng* rng = nullptr) {
+void gradcheck(
+    Layer& layer, Tensor x, const std::string& what, bool training = false,
+    std::function<void()> reseed = [] {}, Rng* rng = nullptr) {
   SCOPED_TRACE(what);
   const double eps = 1e-3, atol = 1e-3, rtol = 1e-2;
   ForwardContext ctx{training, rng};
@@ -124,11 +143,14 @@ TEST_P(GradCheck, Dense) {
 
 TEST_P(GradCheck, Conv1D) {
   KernelMode mode(GetParam());
-  struct C { int in, out, k, len, n; };
+  struct C {
+    int in, out, k, len, n;
+  };
   // Odd and even kernels, a kernel longer than the sequence, output counts either side of the 8-
   // and 16-lane tiles.
   for (auto c : {C{3, 5, 3, 7, 2}, C{2, 9, 2, 6, 3}, C{4, 17, 4, 5, 2}, C{1, 3, 5, 4, 2},
-                 C{13, 8, 3, 9, 2}, C{8, 16, 3, 11, 2}, C{5, 24, 1, 4, 2}}) {
+                 C{13, 8, 3, 9, 2}, C{8, 16, 3, 11, 2}, C{5, 24, 1, 4, 2},
+                 C{13, 2, 3, 6, 2}}) {  // few outputs, long rows: the dot-product orientation
     auto l = initialised(make_conv1d(c.in, c.out, c.k), 3);
     gradcheck(*l, random_input({c.n, c.len, c.in}, 4),
               fmt::format("conv1d {}->{} k{} L{} N{}", c.in, c.out, c.k, c.len, c.n));
@@ -137,32 +159,42 @@ TEST_P(GradCheck, Conv1D) {
 
 TEST_P(GradCheck, Conv2D) {
   KernelMode mode(GetParam());
-  struct C { int in, out, kh, kw, h, w, n; };
+  struct C {
+    int in, out, kh, kw, h, w, n;
+  };
   for (auto c : {C{1, 8, 3, 3, 5, 4, 2}, C{3, 5, 2, 3, 4, 5, 2}, C{2, 17, 4, 2, 3, 3, 2},
-                 C{5, 16, 1, 1, 3, 2, 3}, C{8, 6, 3, 3, 4, 3, 2}, C{1, 2, 5, 3, 3, 6, 2}}) {
+                 C{5, 16, 1, 1, 3, 2, 3}, C{8, 6, 3, 3, 4, 3, 2}, C{1, 2, 5, 3, 3, 6, 2},
+                 C{9, 1, 3, 3, 4, 3, 2}}) {
     auto l = initialised(make_conv2d(c.in, c.out, c.kh, c.kw), 5);
-    gradcheck(*l, random_input({c.n, c.h, c.w, c.in}, 6),
-              fmt::format("conv2d {}->{} {}x{} on {}x{} N{}", c.in, c.out, c.kh, c.kw, c.h, c.w,
-                          c.n));
+    gradcheck(
+        *l, random_input({c.n, c.h, c.w, c.in}, 6),
+        fmt::format("conv2d {}->{} {}x{} on {}x{} N{}", c.in, c.out, c.kh, c.kw, c.h, c.w, c.n));
   }
 }
 
 TEST_P(GradCheck, MaxPool1D) {
   KernelMode mode(GetParam());
-  for (auto [pool, same, len] : {std::tuple{2, true, 7}, {3, true, 7}, {2, false, 7},
-                                 {3, false, 8}, {2, true, 8}, {4, true, 5}}) {
+  for (auto [pool, same, len] : {std::tuple{2, true, 7},
+                                 {3, true, 7},
+                                 {2, false, 7},
+                                 {3, false, 8},
+                                 {2, true, 8},
+                                 {4, true, 5}}) {
     auto l = make_maxpool1d(pool, same);
-    gradcheck(*l, random_input({3, len, 4}, 7, true),
+    gradcheck(*l, random_input({3, len, 13}, 7, true),  // 13 channels: 8-, 4- and 1-lane paths
               fmt::format("maxpool1d p{} same={} L{}", pool, same, len));
   }
 }
 
 TEST_P(GradCheck, MaxPool2D) {
   KernelMode mode(GetParam());
-  for (auto [pool, same, h, w] : {std::tuple{2, true, 5, 7}, {2, false, 5, 7}, {3, true, 7, 5},
-                                  {3, false, 7, 6}, {2, true, 4, 4}}) {
+  for (auto [pool, same, h, w] : {std::tuple{2, true, 5, 7},
+                                  {2, false, 5, 7},
+                                  {3, true, 7, 5},
+                                  {3, false, 7, 6},
+                                  {2, true, 4, 4}}) {
     auto l = make_maxpool2d(pool, same);
-    gradcheck(*l, random_input({2, h, w, 3}, 8, true),
+    gradcheck(*l, random_input({2, h, w, 13}, 8, true),
               fmt::format("maxpool2d p{} same={} {}x{}", pool, same, h, w));
   }
 }
@@ -204,6 +236,16 @@ TEST(Layers, DropoutBackwardUsesForwardMask) {
   Tensor y2;
   l->forward(x, y2, {true, &again});
   EXPECT_EQ(y.data, y2.data);
+  // Element i is kept exactly when the i-th rng.uniform() >= rate, and the layer leaves the
+  // generator where that many draws would.
+  for (float rate : {0.3f, 0.25f, 1e-9f}) {
+    auto d = make_dropout(rate);
+    Rng rng(11), ref(11);
+    d->forward(x, y2, {true, &rng});
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(y2[i] != 0.f, ref.uniform() >= rate) << "rate " << rate << " element " << i;
+    EXPECT_EQ(rng.next_u64(), ref.next_u64());
+  }
 }
 
 TEST(Layers, StochasticLayersAreIdentityInEval) {
@@ -227,6 +269,12 @@ TEST(Layers, GaussianNoiseDrawsScaledNormals) {
   Tensor x = random_input({2, 5}, 18), y;
   l->forward(x, y, {true, &rng});
   for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], x[i] + float(ref.normal() * 0.5f));
+  // An odd count leaves a spare normal cached; the generator handed back must hold it too.
+  Tensor odd = random_input({1, 7}, 26);
+  l->forward(odd, y, {true, &rng});
+  for (int i = 0; i < 7; ++i) ref.normal();
+  EXPECT_EQ(rng.normal(), ref.normal());
+  EXPECT_EQ(rng.next_u64(), ref.next_u64());
 }
 
 std::vector<std::unique_ptr<Layer>> one_of_each() {
@@ -358,6 +406,7 @@ TEST(Layers, FastKernelsMatchReference) {
       {[] { return make_conv2d(8, 16, 3, 3); }, {2, 25, 6, 8}},
       {[] { return make_conv2d(16, 32, 3, 3); }, {2, 12, 3, 16}},
       {[] { return make_conv2d(4, 6, 3, 3); }, {2, 7, 5, 4}},
+      {[] { return make_conv1d(16, 2, 3); }, {2, 25, 16}},  // dot-product orientation forward
       {[] { return make_dense(208, 3); }, {3, 208}},
       {[] { return make_dense(650, 25); }, {2, 650}},
   };
@@ -384,6 +433,44 @@ TEST(Layers, FastKernelsMatchReference) {
     near(dxf, dxr, "dx");
     for (size_t i = 0; i < fast->params().size(); ++i)
       near(fast->params()[i]->grad, ref->params()[i]->grad, fast->params()[i]->name.c_str());
+  }
+}
+
+// After one batch has sized the buffers, forward and backward allocate nothing.
+TEST(Layers, NoAllocationAfterFirstBatch) {
+  struct C {
+    std::unique_ptr<Layer> layer;
+    Shape in;
+  };
+  C cases[] = {
+      {make_conv1d(13, 8, 3), {4, 50, 13}},
+      {make_conv1d(8, 12, 4), {4, 25, 8}},
+      {make_conv2d(1, 8, 3, 3), {4, 50, 13, 1}},
+      {make_conv2d(8, 6, 3, 3), {4, 25, 6, 8}},
+      {make_dense(208, 3), {4, 208}},
+      {make_maxpool1d(2, true), {4, 25, 16}},
+      {make_maxpool2d(2, true), {4, 25, 7, 8}},
+      {make_relu(), {4, 10}},
+      {make_dropout(0.25f), {4, 10}},
+      {make_gaussian_noise(0.1f), {4, 10}},
+      {make_flatten(), {4, 5, 2}},
+      {make_reshape({5, 2}), {4, 10}},
+  };
+  for (auto& c : cases) {
+    Rng rng(1);
+    c.layer->init(rng);
+    Tensor x = random_input(c.in, 24), y, dy, dx;
+    const ForwardContext ctx{true, &rng};
+    c.layer->forward(x, y, ctx);
+    dy = random_input(y.shape, 25);
+    c.layer->backward(x, y, dy, &dx);
+    const long before = g_allocations.load();
+    for (int rep = 0; rep < 2; ++rep) {
+      c.layer->forward(x, y, ctx);
+      c.layer->backward(x, y, dy, &dx);
+      c.layer->backward(x, y, dy, nullptr);
+    }
+    EXPECT_EQ(g_allocations.load() - before, 0) << c.layer->config().dump();
   }
 }
 

@@ -31,7 +31,8 @@ Tensor tensor(const nlohmann::json& shape, const nlohmann::json& values) {
 
 // Relative to each value and to the tensor's RMS, so sums that cancel to ~0 are not held to an
 // impossible relative bound.
-void expect_close(const std::vector<float>& got, const nlohmann::json& want_json, const char* what) {
+void expect_close(const std::vector<float>& got, const nlohmann::json& want_json,
+                  const char* what) {
   const auto want = want_json.get<std::vector<double>>();
   ASSERT_EQ(got.size(), want.size()) << what;
   double rms = 0;

@@ -56,7 +56,8 @@ class Conv1D final : public Layer {
     return {in[0], in[1], out_};
   }
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
-    y.resize(output_shape(x.shape));
+    detail::check_input("conv1d", x.shape, {-1, in_});
+    detail::resize_to(y, {x.dim(0), x.dim(1), out_});
     if (detail::use_reference_kernels)
       forward_ref(x, w_.value, b_.value, in_, out_, k_, y);
     else
@@ -78,9 +79,7 @@ class Conv1D final : public Layer {
     detail::glorot_uniform(rng, w_.value, in_ * k_, out_ * k_);
     b_.value.zero();
   }
-  double macs_per_item(const Shape& in) const override {
-    return double(in[1]) * out_ * k_ * in_;
-  }
+  double macs_per_item(const Shape& in) const override { return double(in[1]) * out_ * k_ * in_; }
 
  private:
   // A sequence is an image of height 1 with a 1 x k kernel.

@@ -61,7 +61,8 @@ class Conv2D final : public Layer {
     return {in[0], in[1], in[2], out_};
   }
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
-    y.resize(output_shape(x.shape));
+    detail::check_input("conv2d", x.shape, {-1, -1, in_});
+    detail::resize_to(y, {x.dim(0), x.dim(1), x.dim(2), out_});
     const auto g = geom(x.shape);
     if (detail::use_reference_kernels)
       forward_ref(x, w_.value, b_.value, g, out_, y);

@@ -33,7 +33,8 @@ class Dense final : public Layer {
   }
 
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
-    y.resize(output_shape(x.shape));
+    detail::check_input("dense", x.shape, {in_});
+    detail::resize_to(y, {x.dim(0), out_});
     const int n_items = x.dim(0);
     const float* w = w_.value.ptr();
     if (detail::use_reference_kernels) {  // y[n][o] = b[o] + sum_i w[o][i] x[n][i]
@@ -79,9 +80,7 @@ class Dense final : public Layer {
   }
 
   std::vector<Param*> params() override { return {&w_, &b_}; }
-  nlohmann::json config() const override {
-    return {{"kind", "dense"}, {"in", in_}, {"out", out_}};
-  }
+  nlohmann::json config() const override { return {{"kind", "dense"}, {"in", in_}, {"out", out_}}; }
   void init(Rng& rng) override {
     detail::glorot_uniform(rng, w_.value, in_, out_);
     b_.value.zero();
@@ -97,8 +96,8 @@ class Dense final : public Layer {
 
 std::unique_ptr<Layer> make_dense(int in_features, int out_features) {
   if (in_features <= 0 || out_features <= 0)
-    throw Error(fmt::format("dense: in and out must be positive (got {}, {})", in_features,
-                            out_features));
+    throw Error(
+        fmt::format("dense: in and out must be positive (got {}, {})", in_features, out_features));
   return std::make_unique<Dense>(in_features, out_features);
 }
 

@@ -6,6 +6,12 @@
 namespace dkws::nn {
 namespace {
 
+// out = a * b elementwise; raw restrict pointers so it vectorises.
+void multiply(const float* __restrict a, const float* __restrict b, float* __restrict out,
+              size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+}
+
 class Dropout final : public Layer {
  public:
   explicit Dropout(float rate) : rate_(rate) {}
@@ -22,14 +28,22 @@ class Dropout final : public Layer {
     }
     if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
     const float scale = 1.f / (1.f - rate_);
-    const double rate = rate_;
     mask_.resize(x.size());
-    // Draw from a local copy so the generator state stays in registers, then hand it back: the
-    // stream is exactly that of calling ctx.rng->uniform() once per element.
+    // uniform() is (next_u64() >> 11) * 2^-53 exactly, so `uniform() >= rate` is the integer test
+    // `(next_u64() >> 11) >= ceil(rate * 2^53)`: the same draws and decisions, without the
+    // int-to-double conversion and with no branch. The generator is copied locally so its state
+    // stays in registers, then handed back.
+    const uint64_t threshold = uint64_t(std::ceil(double(rate_) * 0x1.0p53));
+    uint32_t scale_bits;
+    std::memcpy(&scale_bits, &scale, sizeof scale);
     Rng rng = *ctx.rng;
-    for (float& m : mask_) m = scale * float(rng.uniform() >= rate);  // branch-free: no mispredicts
+    for (float& m : mask_) {
+      const uint32_t keep = uint32_t((rng.next_u64() >> 11) >= threshold);
+      const uint32_t bits = scale_bits & (0u - keep);
+      std::memcpy(&m, &bits, sizeof m);
+    }
     *ctx.rng = rng;
-    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * mask_[i];
+    multiply(x.ptr(), mask_.data(), y.ptr(), x.size());
   }
 
   void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
@@ -39,7 +53,7 @@ class Dropout final : public Layer {
       std::copy(dy.data.begin(), dy.data.end(), dx->data.begin());
       return;
     }
-    for (size_t i = 0; i < dy.size(); ++i) (*dx)[i] = dy[i] * mask_[i];
+    multiply(dy.ptr(), mask_.data(), dx->ptr(), dy.size());
   }
 
   nlohmann::json config() const override { return {{"kind", "dropout"}, {"rate", rate_}}; }

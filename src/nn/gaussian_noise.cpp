@@ -23,7 +23,9 @@ class GaussianNoise final : public Layer {
     // ctx.rng->normal() once per element.
     Rng rng = *ctx.rng;
     const double sd = stddev_;
-    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] + float(rng.normal() * sd);
+    const float* __restrict xv = x.ptr();
+    float* __restrict yv = y.ptr();
+    for (size_t i = 0, n = x.size(); i < n; ++i) yv[i] = xv[i] + float(rng.normal() * sd);
     *ctx.rng = rng;
   }
 

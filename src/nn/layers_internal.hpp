@@ -1,14 +1,23 @@
-// Private helpers shared by the layer implementations in src/nn/: Glorot init, config parsing, the
-// switch that tests use to run the plain reference loops, and the channels-last 'same' convolution
-// core that Conv1D (as a 1-row image) and Conv2D both run on.
+// Private helpers shared by the layer implementations in src/nn/: Glorot init, input checks, the
+// switch that tests use to run the plain reference loops, max-pool windows, and the channels-last
+// 'same' convolution engine that Conv1D (as a one-row image) and Conv2D both run on.
 //
-// How the fast convolution works. The input is copied into a zero-padded buffer, so every output
-// position reads a full window and no inner loop has a border branch. Channels-last makes the window
-// of one kernel row a contiguous run of kw*in floats. Weights are repacked to [kernel tap][out] with
-// `out` rounded up to a multiple of 8, so the innermost loop is a broadcast-multiply-add over 8 or 16
-// output lanes, with a tile of R output positions held in registers. The weight gradient is the same
-// shape of product with the sum running over positions, and the input gradient is a 'same'
-// convolution of the padded upstream gradient with the flipped kernel, which reuses the forward tile.
+// How the fast convolution works.
+// - The input is copied into a zero-padded buffer, so every output position reads a full window and
+//   no inner loop has a border branch. Channels-last makes the window's part in one kernel row a
+//   contiguous run of kw*in floats.
+// - Weights are repacked to [kernel tap][out], out rounded up to a multiple of 8, so the innermost
+//   loop is a broadcast-multiply-add over 8 or 16 output lanes, with a tile of up to 8 output
+//   positions' accumulators in registers (conv_tile). Tiles run along image rows when rows are at
+//   least 8 wide, else over positions in flat order so narrow images still fill them.
+// - Layers with few outputs and long kernel rows (e.g. the input gradient of a one-channel layer)
+//   use the other orientation instead: one dot product per output, vectorised along the kernel row
+//   (conv_dot_tile). prefer_dot() picks the cheaper one.
+// - The weight gradient is the same product with the sum running over positions (wgrad_tile). The
+//   input gradient is a 'same' convolution of the padded upstream gradient with the kernel flipped
+//   and in/out swapped, so it reuses the forward code.
+// The reference loops live next to each layer (conv1d.cpp, conv2d.cpp, dense.cpp); the tests run
+// both paths.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -56,7 +65,16 @@ inline void check_input(const char* kind, const Shape& in, std::initializer_list
   }
 }
 
-inline int round_up8(int v) { return (v + 7) / 8 * 8; }
+// t.resize(dims) without building a temporary Shape: after the first batch of a given rank and
+// size nothing is allocated.
+inline void resize_to(Tensor& t, std::initializer_list<int> dims) {
+  t.shape.assign(dims);
+  t.data.resize(shape_size(t.shape));
+}
+
+inline int round_up8(int v) {
+  return (v + 7) / 8 * 8;
+}
 
 // One axis of a max pool with pool size = stride = p. same=true is Keras/TF 'same': ceil(len/p)
 // outputs and the total padding split with the smaller half before; same=false is 'valid' (floor).
@@ -75,6 +93,10 @@ inline PoolAxis pool_axis(int len, int p, bool same) {
 // Eight float lanes as a GCC/Clang vector type: the tiles below must keep their accumulators in
 // registers, which auto-vectorisation of nested fixed-size loops does not reliably achieve. On
 // targets without 256-bit vectors the compiler splits each operation in two.
+// Everything here is inline and internal, so the ABI note GCC gives for 32-byte vectors passed
+// by value on targets without AVX does not apply.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 inline v8f load8(const float* p) {
@@ -82,8 +104,12 @@ inline v8f load8(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
-inline void store8(int32_t* p, v8i v) { std::memcpy(p, &v, sizeof v); }
+inline void store8(float* p, v8f v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store8(int32_t* p, v8i v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 // One max-pool output position: y[c] = max over the window cells of x[origin + cell[k] + c] and
 // arg[c] = the flat index it came from. cell[] holds the cells' offsets from the window origin in
@@ -105,12 +131,31 @@ inline void pool_window(const float* __restrict x, int32_t origin, const int32_t
     store8(y + c, best);
     store8(arg + c, where);
   }
-  for (; c < ch; ++c) {
+  if (c + 4 <= ch) {  // a 4-channel group (narrow AudioClassifier widths)
+    typedef float v4f __attribute__((vector_size(16)));
+    typedef int32_t v4i __attribute__((vector_size(16)));
+    const v4i lane = {0, 1, 2, 3};
+    v4f best, v;
+    std::memcpy(&best, xo + cell[0] + c, sizeof best);
+    v4i where = lane + (origin + cell[0] + c);
+    for (int k = 1; k < ncells; ++k) {
+      std::memcpy(&v, xo + cell[k] + c, sizeof v);
+      const v4i gt = v > best;
+      best = gt ? v : best;
+      where = gt ? lane + (origin + cell[k] + c) : where;
+    }
+    std::memcpy(y + c, &best, sizeof best);
+    std::memcpy(arg + c, &where, sizeof where);
+    c += 4;
+  }
+  for (; c < ch; ++c) {  // the last channels, with selects rather than branches
     float best = xo[cell[0] + c];
     int32_t where = origin + cell[0] + c;
     for (int k = 1; k < ncells; ++k) {
       const float v = xo[cell[k] + c];
-      if (v > best) best = v, where = origin + cell[k] + c;
+      const bool gt = v > best;
+      best = gt ? v : best;
+      where = gt ? origin + cell[k] + c : where;
     }
     y[c] = best;
     arg[c] = where;
@@ -150,13 +195,13 @@ struct PaddedBuffer {
   }
 };
 
-// R consecutive output positions of one image row x 8V output lanes:
-//   y[r][o] = bias[o] + sum_{s<nseg} sum_{j<len} a[r*astride + s*aseg + j] * b[s*bseg + j*ldb + o]
-// `a` is position 0's window origin in the padded input and astride (= in channels) the step to
-// the next position; each kernel row s is a contiguous run of len floats. All 8V lanes are stored
-// (y rows are ldy >= 8V floats wide; padding lanes are the caller's to ignore).
+// R output positions x 8V output lanes:
+//   y[r][o] = bias[o] + sum_{s<nseg} sum_{j<len} a[off[r] + s*aseg + j] * b[s*bseg + j*ldb + o]
+// off[r] is position r's window origin in the padded input (relative to a); each kernel row s is
+// a contiguous run of len floats there. All 8V lanes are stored (y rows are ldy >= 8V floats wide;
+// padding lanes are the caller's to ignore).
 template <int R, int V, int LEN>
-inline void conv_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len_rt,
+inline void conv_tile(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t aseg, int len_rt,
                       const float* __restrict b, ptrdiff_t bseg, int ldb,
                       const float* __restrict bias, float* __restrict y, int ldy) {
   // LEN > 0 fixes the run length at compile time, so short runs (one input channel) unroll fully.
@@ -167,13 +212,15 @@ inline void conv_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t ase
     for (int r = 0; r < R; ++r) acc[r][v] = bv;
   }
   for (int s = 0; s < nseg; ++s) {
-    const float* __restrict as = a + s * aseg;
+    const float* __restrict ar[R];
+    for (int r = 0; r < R; ++r) ar[r] = a + off[r] + s * aseg;
     const float* __restrict bs = b + s * bseg;
+#pragma GCC unroll 4
     for (int j = 0; j < len; ++j) {
       v8f bj[V];
       for (int v = 0; v < V; ++v) bj[v] = load8(bs + ptrdiff_t(j) * ldb + 8 * v);
       for (int r = 0; r < R; ++r) {
-        const float xv = as[r * astride + j];
+        const float xv = ar[r][j];
         for (int v = 0; v < V; ++v) acc[r][v] += xv * bj[v];
       }
     }
@@ -182,44 +229,137 @@ inline void conv_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t ase
     for (int v = 0; v < V; ++v) store8(y + r * ldy + 8 * v, acc[r][v]);
 }
 
+// With 32 vector registers (AVX-512) a 16-lane tile of 8 positions keeps its 16 accumulators in
+// registers; with 16 (AVX2 and narrower) it is run as two tiles of 4 positions instead.
+#if defined(__AVX512VL__)
+constexpr int kMaxWideTile = 8;
+#else
+constexpr int kMaxWideTile = 4;
+#endif
+
 // All output lane chunks (16 wide, then 8) of R positions; y rows are opad wide.
 template <int R, int LEN>
-inline void conv_tile_all(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len,
+inline void conv_tile_all(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t aseg, int len,
                           const float* b, int opad, const float* bias, float* y) {
   const ptrdiff_t bseg = ptrdiff_t(len) * opad;
   int oc = 0;
-  for (; oc + 16 <= opad; oc += 16)
-    conv_tile<R, 2, LEN>(a, astride, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+  for (; oc + 16 <= opad; oc += 16) {
+    if constexpr (R > kMaxWideTile) {
+      constexpr int R1 = R / 2;
+      conv_tile<R1, 2, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+      conv_tile<R - R1, 2, LEN>(a, off + R1, nseg, aseg, len, b + oc, bseg, opad, bias + oc,
+                                y + R1 * opad + oc, opad);
+    } else {
+      conv_tile<R, 2, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+    }
+  }
   if (oc < opad)
-    conv_tile<R, 1, LEN>(a, astride, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+    conv_tile<R, 1, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
 }
 
-// Tiles of 8 positions along each image row, then one tile for the row's remainder.
+// Output positions are taken 8 at a time in flat (item, row, column) order, so narrow images and
+// small batches still fill whole tiles; off[] gives each position's window origin in xp.
+template <int LEN>
+inline void conv_forward_flat(const float* xp, const ConvGeom& g, const float* wt,
+                              const float* bias, int opad, float* y) {
+  constexpr int R = 8;
+  const int len = g.kw * g.c;
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  const ptrdiff_t total = ptrdiff_t(g.n) * g.h * g.w;
+  ptrdiff_t off[R];
+  int i = 0, r = 0, q = 0;  // the next position's item, row and column
+  for (ptrdiff_t p = 0; p < total; p += R) {
+    const int count = int(std::min<ptrdiff_t>(R, total - p));
+    for (int k = 0; k < count; ++k) {
+      off[k] = i * item + r * aseg + ptrdiff_t(q) * g.c;
+      if (++q == g.w) {
+        q = 0;
+        if (++r == g.h) r = 0, ++i;
+      }
+    }
+    float* yp = y + p * opad;
+    switch (count) {
+      case 8:
+        conv_tile_all<8, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 7:
+        conv_tile_all<7, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 6:
+        conv_tile_all<6, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 5:
+        conv_tile_all<5, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 4:
+        conv_tile_all<4, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 3:
+        conv_tile_all<3, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      case 2:
+        conv_tile_all<2, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+      default:
+        conv_tile_all<1, LEN>(xp, off, g.kh, aseg, len, wt, opad, bias, yp);
+        break;
+    }
+  }
+}
+
+// Wide images: tiles of 8 neighbours along each image row, whose windows are a fixed step (the
+// input channel count) apart, then one tile for the row's remainder.
 template <int LEN>
 inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* wt,
                               const float* bias, int opad, float* y) {
   const int len = g.kw * g.c;
   const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  ptrdiff_t off[8];
+  for (int k = 0; k < 8; ++k) off[k] = ptrdiff_t(k) * g.c;
   for (int i = 0; i < g.n; ++i)
     for (int r = 0; r < g.h; ++r) {
       const float* a = xp + i * item + r * aseg;
       float* yr = y + (ptrdiff_t(i) * g.h + r) * g.w * opad;
       int q = 0;
       for (; q + 8 <= g.w; q += 8)
-        conv_tile_all<8, LEN>(a + q * g.c, g.c, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
+        conv_tile_all<8, LEN>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
       const float* aq = a + q * g.c;
       float* yq = yr + q * opad;
       switch (g.w - q) {
-        case 7: conv_tile_all<7, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 6: conv_tile_all<6, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 5: conv_tile_all<5, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 4: conv_tile_all<4, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 3: conv_tile_all<3, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 2: conv_tile_all<2, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        case 1: conv_tile_all<1, LEN>(aq, g.c, g.kh, aseg, len, wt, opad, bias, yq); break;
-        default: break;
+        case 7:
+          conv_tile_all<7, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 6:
+          conv_tile_all<6, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 5:
+          conv_tile_all<5, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 4:
+          conv_tile_all<4, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 3:
+          conv_tile_all<3, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 2:
+          conv_tile_all<2, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        case 1:
+          conv_tile_all<1, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          break;
+        default:
+          break;
       }
     }
+}
+
+template <int LEN>
+inline void conv_forward_len(const float* xp, const ConvGeom& g, const float* wt, const float* bias,
+                             int opad, float* y) {
+  if (g.w >= 8)
+    conv_forward_rows<LEN>(xp, g, wt, bias, opad, y);
+  else
+    conv_forward_flat<LEN>(xp, g, wt, bias, opad, y);
 }
 
 // y [n][h][w][opad] = 'same' convolution of the padded input xp (geometry g) with weights packed
@@ -227,9 +367,12 @@ inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* w
 inline void conv_forward_packed(const float* xp, const ConvGeom& g, const float* wt,
                                 const float* bias, int opad, float* y) {
   switch (g.kw * g.c) {  // short kernel rows (one input channel) get fully unrolled tiles
-    case 3: return conv_forward_rows<3>(xp, g, wt, bias, opad, y);
-    case 5: return conv_forward_rows<5>(xp, g, wt, bias, opad, y);
-    default: return conv_forward_rows<0>(xp, g, wt, bias, opad, y);
+    case 3:
+      return conv_forward_len<3>(xp, g, wt, bias, opad, y);
+    case 5:
+      return conv_forward_len<5>(xp, g, wt, bias, opad, y);
+    default:
+      return conv_forward_len<0>(xp, g, wt, bias, opad, y);
   }
 }
 
@@ -266,21 +409,67 @@ inline void wgrad_rows(const float* a, const ConvGeom& g, const float* dy, int l
   int j = 0;
   for (; j + J <= rows; j += J) wgrad_tile<J, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
   switch (rows - j) {  // each remainder count has its own fixed-size tile
-    case 7: wgrad_tile<7, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 6: wgrad_tile<6, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 5: wgrad_tile<5, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 4: wgrad_tile<4, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 3: wgrad_tile<3, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 2: wgrad_tile<2, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    case 1: wgrad_tile<1, V>(a + j, g, dy, ldy, dw + j * ldw, ldw); break;
-    default: break;
+    case 7:
+      wgrad_tile<7, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 6:
+      wgrad_tile<6, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 5:
+      wgrad_tile<5, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 4:
+      wgrad_tile<4, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 3:
+      wgrad_tile<3, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 2:
+      wgrad_tile<2, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    case 1:
+      wgrad_tile<1, V>(a + j, g, dy, ldy, dw + j * ldw, ldw);
+      break;
+    default:
+      break;
   }
 }
 
-// Copies rows of `width` floats out of rows `stride` floats apart (drops channel padding).
+// Copies `rows` rows of `width` floats from rows `sstride` apart to rows `dstride` apart, where
+// one of the strides is `width` and the other round_up8(width) (adding or dropping channel
+// padding). Rows up to 16 floats move as whole 8-float vectors: a store's lanes past `width`
+// land in the next row, which is written afterwards, and the last rows, whose spill would leave
+// the buffer, go one float at a time. Wider rows are a memcpy each. (A loop over the vectors
+// would itself be turned into a memcpy call per row by the compiler, slow for 4-float rows.)
+inline void copy_rows(const float* __restrict src, int sstride, float* __restrict dst, int dstride,
+                      size_t rows, int width) {
+  const size_t tight = size_t(std::min(sstride, dstride)), limit = tight * rows;
+  size_t p = 0;
+  if (width <= 8) {
+    for (; p < rows && p * tight + 8 <= limit; ++p)
+      store8(dst + p * dstride, load8(src + p * sstride));
+  } else if (width <= 16) {
+    for (; p < rows && p * tight + 16 <= limit; ++p) {
+      store8(dst + p * dstride, load8(src + p * sstride));
+      store8(dst + p * dstride + 8, load8(src + p * sstride + 8));
+    }
+  } else {
+    for (; p < rows; ++p)
+      std::memcpy(dst + p * dstride, src + p * sstride, size_t(width) * sizeof(float));
+  }
+  for (; p < rows; ++p)
+    for (int c = 0; c < width; ++c) dst[p * dstride + c] = src[p * sstride + c];
+}
+
+// Drops channel padding: rows `stride` apart -> rows `width` apart.
 inline void compact_rows(const float* src, size_t rows, int stride, int width, float* dst) {
-  for (size_t p = 0; p < rows; ++p)
-    std::memcpy(dst + p * width, src + p * stride, size_t(width) * sizeof(float));
+  copy_rows(src, stride, dst, width, rows, width);
+}
+
+// Adds it: rows `width` apart -> rows `stride` apart. Lanes past `width` receive whatever follows
+// in src (the next row) and must be ignored by the reader.
+inline void expand_rows(const float* src, size_t rows, int width, int stride, float* dst) {
+  copy_rows(src, width, dst, stride, rows, width);
 }
 
 inline float hsum(v8f v) {
@@ -292,7 +481,8 @@ inline float hsum(v8f v) {
 // The other orientation, for few output channels (e.g. the input gradient of a one-channel
 // layer): each output is a dot product over the window, vectorised along the contiguous kernel
 // row, for R positions of one image row at a time:
-//   y[r*ldy + o] = bias[o] + sum_{s<nseg} sum_{j<len} a[r*astride + s*aseg + j] * w[(o*nseg + s)*len + j]
+//   y[r*ldy + o] = bias[o] + sum_{s<nseg} sum_{j<len} a[r*astride + s*aseg + j] * w[(o*nseg +
+//   s)*len + j]
 template <int R>
 inline void conv_dot_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t aseg, int len,
                           const float* __restrict w, int nout, const float* __restrict bias,
@@ -398,11 +588,11 @@ class ConvEngine {
     const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
     const size_t positions = size_t(g.n) * g.h * g.w;
     // The 8/16-lane tiles read dy rows opad wide.
+    // (Their padding lanes only reach padding columns of dwt and are never read.)
     const float* dyw = dy;
     if (opad != out) {
-      dyw_.assign(positions * opad, 0.f);
-      for (size_t p = 0; p < positions; ++p)
-        std::copy(dy + p * out, dy + (p + 1) * out, dyw_.begin() + p * opad);
+      dyw_.resize(positions * opad);
+      expand_rows(dy, positions, out, opad, dyw_.data());
       dyw = dyw_.data();
     }
     bias_grad(dyw, positions, opad, out, db);
@@ -466,5 +656,7 @@ class ConvEngine {
   PaddedBuffer xpad_, dypad_;
   std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_;
 };
+
+#pragma GCC diagnostic pop
 
 }  // namespace dkws::nn::detail

@@ -19,7 +19,8 @@ const json& need(const json& cfg, const std::string& kind, const char* key) {
 int get_int(const json& cfg, const std::string& kind, const char* key) {
   const json& v = need(cfg, kind, key);
   if (!v.is_number_integer())
-    throw Error(fmt::format("layer '{}': key '{}' must be an integer (got {})", kind, key, v.dump()));
+    throw Error(
+        fmt::format("layer '{}': key '{}' must be an integer (got {})", kind, key, v.dump()));
   return v.get<int>();
 }
 
@@ -33,8 +34,8 @@ float get_float(const json& cfg, const std::string& kind, const char* key) {
 bool get_bool(const json& cfg, const std::string& kind, const char* key) {
   const json& v = need(cfg, kind, key);
   if (!v.is_boolean())
-    throw Error(fmt::format("layer '{}': key '{}' must be true or false (got {})", kind, key,
-                            v.dump()));
+    throw Error(
+        fmt::format("layer '{}': key '{}' must be true or false (got {})", kind, key, v.dump()));
   return v.get<bool>();
 }
 

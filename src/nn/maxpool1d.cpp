@@ -11,17 +11,10 @@ class MaxPool1D final : public Layer {
   MaxPool1D(int pool, bool same) : pool_(pool), same_(same) {}
 
   std::string kind() const override { return "maxpool1d"; }
-  Shape output_shape(const Shape& in) const override {
-    detail::check_input("maxpool1d", in, {-1, -1});
-    const int out = detail::pool_axis(in[1], pool_, same_).out;
-    if (out <= 0)
-      throw Error(fmt::format("maxpool1d: input length {} is shorter than the pool {}", in[1],
-                              pool_));
-    return {in[0], out, in[2]};
-  }
+  Shape output_shape(const Shape& in) const override { return {in[0], out_len(in), in[2]}; }
 
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
-    y.resize(output_shape(x.shape));
+    detail::resize_to(y, {x.dim(0), out_len(x.shape), x.dim(2)});
     argmax_.resize(y.size());
     const int n_items = x.dim(0), len = x.dim(1), ch = x.dim(2);
     const auto ax = detail::pool_axis(len, pool_, same_);
@@ -33,8 +26,8 @@ class MaxPool1D final : public Layer {
       for (int i = 0; i < ax.out; ++i) {
         const int r0 = ax.begin(i, pool_), r1 = ax.end(i, pool_, len);
         const size_t yo = (size_t(n) * ax.out + i) * ch;
-        detail::pool_window(x.ptr(), (n * len + r0) * ch, cells_.data(), r1 - r0, ch,
-                            y.ptr() + yo, argmax_.data() + yo);
+        detail::pool_window(x.ptr(), (n * len + r0) * ch, cells_.data(), r1 - r0, ch, y.ptr() + yo,
+                            argmax_.data() + yo);
       }
   }
 
@@ -50,6 +43,16 @@ class MaxPool1D final : public Layer {
   }
 
  private:
+  // Validates the input and gives the output length.
+  int out_len(const Shape& in) const {
+    detail::check_input("maxpool1d", in, {-1, -1});
+    const int out = detail::pool_axis(in[1], pool_, same_).out;
+    if (out <= 0)
+      throw Error(
+          fmt::format("maxpool1d: input length {} is shorter than the pool {}", in[1], pool_));
+    return out;
+  }
+
   int pool_;
   bool same_;
   std::vector<int32_t> argmax_, cells_;

@@ -11,17 +11,13 @@ class MaxPool2D final : public Layer {
 
   std::string kind() const override { return "maxpool2d"; }
   Shape output_shape(const Shape& in) const override {
-    detail::check_input("maxpool2d", in, {-1, -1, -1});
-    const int oh = detail::pool_axis(in[1], pool_, same_).out;
-    const int ow = detail::pool_axis(in[2], pool_, same_).out;
-    if (oh <= 0 || ow <= 0)
-      throw Error(fmt::format("maxpool2d: input {}x{} is smaller than the pool {}", in[1], in[2],
-                              pool_));
+    const auto [oh, ow] = out_hw(in);
     return {in[0], oh, ow, in[3]};
   }
 
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
-    y.resize(output_shape(x.shape));
+    const auto [oh, ow] = out_hw(x.shape);
+    detail::resize_to(y, {x.dim(0), oh, ow, x.dim(3)});
     argmax_.resize(y.size());
     const int n_items = x.dim(0), h = x.dim(1), w = x.dim(2), ch = x.dim(3);
     const auto ah = detail::pool_axis(h, pool_, same_), aw = detail::pool_axis(w, pool_, same_);
@@ -61,6 +57,17 @@ class MaxPool2D final : public Layer {
   }
 
  private:
+  // Validates the input and gives the output height and width.
+  std::pair<int, int> out_hw(const Shape& in) const {
+    detail::check_input("maxpool2d", in, {-1, -1, -1});
+    const int oh = detail::pool_axis(in[1], pool_, same_).out;
+    const int ow = detail::pool_axis(in[2], pool_, same_).out;
+    if (oh <= 0 || ow <= 0)
+      throw Error(
+          fmt::format("maxpool2d: input {}x{} is smaller than the pool {}", in[1], in[2], pool_));
+    return {oh, ow};
+  }
+
   int pool_;
   bool same_;
   std::vector<int32_t> argmax_, cells_;

@@ -30,6 +30,8 @@ class ReLU final : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_relu() { return std::make_unique<ReLU>(); }
+std::unique_ptr<Layer> make_relu() {
+  return std::make_unique<ReLU>();
+}
 
 }  // namespace dkws::nn
