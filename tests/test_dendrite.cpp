@@ -9,6 +9,7 @@
 #include "dkws/model_file.hpp"
 #include "dkws/nn/layers.hpp"
 #include "test_util.hpp"
+#include "toy_tasks.hpp"
 #include "train/epoch.hpp"
 
 namespace {
@@ -223,20 +224,7 @@ nn::Sequential two_layer_net(Rng& rng) {
   return net;
 }
 
-FeatureSet xor_set(int n, uint64_t seed) {
-  FeatureSet s;
-  s.frames = 1;
-  s.coeffs = 2;
-  Rng rng(seed);
-  while (int(s.size()) < n) {
-    const double a = rng.uniform(-1, 1), b = rng.uniform(-1, 1);
-    if (std::abs(a) < 0.1 || std::abs(b) < 0.1) continue;  // a margin keeps the task clean
-    s.x.push_back(float(a));
-    s.x.push_back(float(b));
-    s.y.push_back(a * b > 0);
-  }
-  return s;
-}
+using dkws::testing::xor_set;
 
 TEST(Dendrite, DendritePhaseLeavesOutputsAndNetworkWeightsBitIdentical) {
   Rng rng(2);

@@ -8,25 +8,13 @@
 #include "dkws/nn/layers.hpp"
 #include "dkws/train.hpp"
 #include "test_util.hpp"
+#include "toy_tasks.hpp"
 
 namespace {
 
 using namespace dkws;
 
-FeatureSet xor_set(int n, uint64_t seed) {
-  FeatureSet s;
-  s.frames = 1;
-  s.coeffs = 2;
-  Rng rng(seed);
-  while (int(s.size()) < n) {
-    const double a = rng.uniform(-1, 1), b = rng.uniform(-1, 1);
-    if (std::abs(a) < 0.1 || std::abs(b) < 0.1) continue;
-    s.x.push_back(float(a));
-    s.x.push_back(float(b));
-    s.y.push_back(a * b > 0);
-  }
-  return s;
-}
+using dkws::testing::xor_set;
 
 TaskData xor_task() {
   TaskData t;

@@ -1,0 +1,26 @@
+// Small synthetic tasks shared by the dendrite tests.
+#pragma once
+#include <cmath>
+
+#include "dkws/dataset.hpp"
+#include "dkws/rng.hpp"
+
+namespace dkws::testing {
+
+// XOR on [-1, 1]^2 (label: same sign), with a 0.1 margin around the axes so the task is clean.
+inline FeatureSet xor_set(int n, uint64_t seed) {
+  FeatureSet s;
+  s.frames = 1;
+  s.coeffs = 2;
+  Rng rng(seed);
+  while (int(s.size()) < n) {
+    const double a = rng.uniform(-1, 1), b = rng.uniform(-1, 1);
+    if (std::abs(a) < 0.1 || std::abs(b) < 0.1) continue;
+    s.x.push_back(float(a));
+    s.x.push_back(float(b));
+    s.y.push_back(a * b > 0);
+  }
+  return s;
+}
+
+}  // namespace dkws::testing
