@@ -51,18 +51,29 @@ TEST(TrainCli, SigkillThenRerunGivesTheSameMetrics) {
   const double seconds = want["train_seconds"].get<double>();
   std::random_device rd;
   std::mt19937 gen(rd());
-  // Start the killed run with a warm feature cache so the kill lands inside training.
-  const double delay = 0.2 + std::uniform_real_distribution<double>(0.1, 0.9)(gen) * seconds;
-  const std::string cmd = "timeout -s KILL " + std::to_string(delay) + " \"" + DKWS_CLI_PATH + "\" " +
-                          train_args(tmp / "resumed") + " > /dev/null 2>&1";
-  const int status = std::system(cmd.c_str());
-  const bool was_killed = WIFEXITED(status) && WEXITSTATUS(status) == 137;
+  // Kill at a random moment until one lands inside training: the model file then holds a live
+  // training_state (a kill during feature loading, or one after the end, proves nothing).
+  bool killed_mid_training = false;
+  double delay = 0;
+  for (int attempt = 0; attempt < 8 && !killed_mid_training; ++attempt) {
+    std::filesystem::remove_all(tmp / "resumed");
+    delay = 0.2 + std::uniform_real_distribution<double>(0.05, 0.95)(gen) * seconds;
+    const std::string cmd = "timeout -s KILL " + std::to_string(delay) + " \"" + DKWS_CLI_PATH +
+                            "\" " + train_args(tmp / "resumed") + " > /dev/null 2>&1";
+    const int status = std::system(cmd.c_str());
+    const bool killed = WIFEXITED(status) && WEXITSTATUS(status) == 137;
+    const auto model = tmp / "resumed" / "model.json";
+    killed_mid_training =
+        killed && std::filesystem::exists(model) && !read_json(model)["training_state"].is_null();
+  }
+  ASSERT_TRUE(killed_mid_training) << "no kill landed inside training";
   auto again = dkws::testing::run_cli(train_args(tmp / "resumed"));
   ASSERT_EQ(again.exit_code, 0) << again.output;
   json got = read_json(tmp / "resumed" / "metrics.json");
   want.erase("train_seconds");
   got.erase("train_seconds");
-  EXPECT_EQ(got, want) << "killed after " << delay << " s (killed: " << was_killed << ")";
+  EXPECT_NE(again.output.find("resuming"), std::string::npos) << again.output;
+  EXPECT_EQ(got, want) << "killed after " << delay << " s";
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
       for (int c = 0; c < C; ++c) cand.sum_d[size_t(c)] += cand.d[p * C + c];
 
     // This batch's covariance with the running means, added to the epoch's.
-    std::vector<double> cov(size_t(C), 0.0);
+    std::vector<double>& cov = batch_cov_;
+    cov.assign(size_t(C), 0.0);
     for (size_t p = 0; p < positions; ++p)
       for (int c = 0; c < C; ++c) {
         const double md = cand.sum_d[size_t(c)] / count_, me = sum_e_[size_t(c)] / count_;

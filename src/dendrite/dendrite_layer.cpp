@@ -70,6 +70,13 @@ void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext
 
 void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
   base_->backward(x, y, dy, dx);
+  // Every dendrite is in the same phase; when none learns (dendrite phase) and the input error
+  // goes through f alone, the dendrite errors are not needed at all.
+  const bool needed = !dendrites_.empty() && (dendrites_[0].learns() || (!perforated_ && dx));
+  if (!needed) {
+    if (!candidates_.empty()) train_candidates(x, dy);
+    return;
+  }
   // Errors of the dendrite activations, last dendrite first so cascade terms are ready:
   // dh_k = v_k (.) dy + sum_{m>k} u_mk (.) da_m,   da_k = dh_k (.) sigma'(a_k).
   for (size_t k = dendrites_.size(); k-- > 0;) {
@@ -84,7 +91,7 @@ void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy,
     scale_by_slope(act_, d.a.ptr(), d.h.ptr(), dh_.ptr(), d.da.ptr(), dh_.size());
     for (size_t j = 0; j < d.u.size(); ++j)
       if (d.u[j].trainable) accumulate_channel_dot(d.da, dendrites_[j].h, d.u[j].grad.ptr(), channels_);
-    const bool g_trainable = d.g_trainable();
+    const bool g_trainable = d.g_weight->trainable;
     if (g_trainable || (!perforated_ && dx)) {
       // Perforated backprop: the input error flows through f alone, never through a dendrite.
       Tensor* through = (!perforated_ && dx) ? &dx_scratch_ : nullptr;
@@ -126,6 +133,7 @@ void DendriteLayer::add_dendrite(std::unique_ptr<nn::Layer> g) {
     throw Error("dendrites: a dendrite must have its layer's shape");
   Dendrite d;
   d.g = std::move(g);
+  d.g_weight = d.g->params()[0];
   const size_t k = dendrites_.size();
   d.v = channel_vector(fmt::format("v{}", k), channels_);
   for (size_t j = 0; j < k; ++j) d.u.push_back(channel_vector(fmt::format("u{}_{}", k, j), channels_));

@@ -71,7 +71,12 @@ class DendriteLayer final : public nn::Layer {
     nn::Param v;                  // [C]
     std::vector<nn::Param> u;     // u[j]: [C], j < this dendrite's index
     nn::Tensor g_out, a, h, da;   // from the last forward / backward
-    bool g_trainable() const { return g->params()[0]->trainable; }
+    nn::Param* g_weight = nullptr;  // g's first param: its trainable flag, without a params() call
+    bool learns() const {
+      bool any = v.trainable || g_weight->trainable;
+      for (const nn::Param& p : u) any = any || p.trainable;
+      return any;
+    }
   };
   struct Candidate {
     std::unique_ptr<nn::Layer> g;
@@ -94,6 +99,7 @@ class DendriteLayer final : public nn::Layer {
   std::vector<double> sum_e_;  // running sum of e per channel over the phase
   double count_ = 0, epoch_count_ = 0;
   nn::Tensor dx_scratch_, dh_;
+  std::vector<double> batch_cov_;  // candidate training scratch, one per channel
 };
 
 // Builds a DendriteLayer from its config() (used by nn::make_layer).

@@ -6,12 +6,19 @@ namespace dkws::nn {
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
   layers_.push_back(std::move(layer));
+  first_weighted_ = kUnknown;
   acts_.resize(layers_.size() + 1);
 }
 
-void Sequential::replace(size_t i, std::unique_ptr<Layer> layer) { layers_.at(i) = std::move(layer); }
+void Sequential::replace(size_t i, std::unique_ptr<Layer> layer) {
+  layers_.at(i) = std::move(layer);
+  first_weighted_ = kUnknown;
+}
 
-std::unique_ptr<Layer> Sequential::release(size_t i) { return std::move(layers_.at(i)); }
+std::unique_ptr<Layer> Sequential::release(size_t i) {
+  first_weighted_ = kUnknown;
+  return std::move(layers_.at(i));
+}
 
 const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   acts_.resize(layers_.size() + 1);
@@ -26,9 +33,12 @@ void Sequential::backward_impl(const Tensor& dout, Tensor* dinput) {
   grads_.resize(2);
   // Without a requested input gradient, layers before the first one with parameters (reshape,
   // input noise) need no error signal, and the first weighted layer need not compute dx.
-  size_t first = 0;
-  if (!dinput)
-    while (first < layers_.size() && layers_[first]->params().empty()) ++first;
+  if (first_weighted_ == kUnknown) {
+    first_weighted_ = 0;
+    while (first_weighted_ < layers_.size() && layers_[first_weighted_]->params().empty())
+      ++first_weighted_;
+  }
+  const size_t first = dinput ? 0 : first_weighted_;
   const Tensor* dy = &dout;
   for (size_t i = layers_.size(); i-- > first;) {
     Tensor* dx = nullptr;

@@ -238,7 +238,8 @@ TrainResult Trainer::run() {
   reset_optimiser();
   best_ = clone_net(net_);
   double before = 0;  // training seconds spent before a resume
-  if (!opt_.state_path.empty() && load_state(before) && !opt_.quiet)
+  // Said even under --quiet: a resumed run is not the run the user may think they started.
+  if (!opt_.state_path.empty() && load_state(before))
     fmt::print(stderr, "resuming {} at epoch {}\n", opt_.state_path.string(), epoch_ + 1);
   const auto t0 = Clock::now();
   bool running = true;

@@ -47,6 +47,9 @@ class Sequential {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> acts_;   // acts_[0] = input copy, acts_[i+1] = output of layer i
   std::vector<Tensor> grads_;  // scratch gradients, ping-pong
+  // Index of the first layer with parameters, found once per structure change (not per batch).
+  static constexpr size_t kUnknown = size_t(-1);
+  size_t first_weighted_ = kUnknown;
 };
 
 // Mean softmax cross-entropy over the batch. Writes dL/dlogits (already divided by N).
