@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "dendrite/channel_ops.hpp"
 #include "dendrite/dendrite_layer.hpp"
 
 namespace dkws::dendrite {
@@ -22,12 +23,14 @@ void DendriteLayer::begin_candidates(int k, Rng& rng) {
   for (int i = 0; i < k; ++i) {
     Candidate c;
     c.g = base_->clone_shape(rng);
-    for (size_t j = 0; j < dendrites_.size(); ++j) c.u.emplace_back(fmt::format("cu{}", j), nn::Shape{channels_});
+    for (size_t j = 0; j < dendrites_.size(); ++j)
+      c.u.emplace_back(fmt::format("cu{}", j), nn::Shape{channels_});
     c.sum_d.assign(size_t(channels_), 0.0);
     c.epoch_cov.assign(size_t(channels_), 0.0);
     candidates_.push_back(std::move(c));
   }
   sum_e_.assign(size_t(channels_), 0.0);
+  for (nn::Tensor* t : {&neg_mean_e_, &signed_scale_}) t->resize({channels_});
   count_ = 0;
   epoch_count_ = 0;
 }
@@ -42,49 +45,50 @@ std::vector<Param*> DendriteLayer::candidate_params() {
 }
 
 void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
-  const int C = channels_;
-  const size_t positions = e.size() / size_t(C);
-  for (size_t p = 0; p < positions; ++p)
-    for (int c = 0; c < C; ++c) sum_e_[size_t(c)] += e[p * C + c];
+  const size_t C = size_t(channels_), positions = e.size() / C;
+  // Batch sums per channel in float (vectorised), carried over the phase in double.
+  std::vector<float>& batch_e = batch_sum_e_;
+  batch_e.assign(C, 0.f);
+  accumulate_channel_sum(e.ptr(), batch_e.data(), positions, C);
+  for (size_t c = 0; c < C; ++c) sum_e_[c] += batch_e[c];
   count_ += double(positions);
   epoch_count_ += double(positions);
   const nn::ForwardContext eval{false, nullptr};
   for (Candidate& cand : candidates_) {
-    cand.g->forward(x, cand.g_out, eval);
-    cand.a = cand.g_out;
+    cand.g->forward(x, cand.a, eval);
     add_cascade(cand.u, cand.a);
     cand.d.resize(cand.a.shape);
     activate_all(act_, cand.a.ptr(), cand.d.ptr(), cand.a.size());
-    for (size_t p = 0; p < positions; ++p)
-      for (int c = 0; c < C; ++c) cand.sum_d[size_t(c)] += cand.d[p * C + c];
+    std::vector<float>& batch_d = batch_sum_d_;
+    batch_d.assign(C, 0.f);
+    accumulate_channel_sum(cand.d.ptr(), batch_d.data(), positions, C);
+    std::vector<float>& de = batch_de_;
+    de.assign(C, 0.f);
+    accumulate_channel_dot(cand.d.ptr(), e.ptr(), de.data(), positions, C);
 
-    // This batch's covariance with the running means, added to the epoch's.
-    std::vector<double>& cov = batch_cov_;
-    cov.assign(size_t(C), 0.0);
-    for (size_t p = 0; p < positions; ++p)
-      for (int c = 0; c < C; ++c) {
-        const double md = cand.sum_d[size_t(c)] / count_, me = sum_e_[size_t(c)] / count_;
-        cov[size_t(c)] += (cand.d[p * C + c] - md) * (e[p * C + c] - me);
-      }
-    for (int c = 0; c < C; ++c) cand.epoch_cov[size_t(c)] += cov[size_t(c)];
-
-    // Ascent on S: hand g the gradient of -S (per position, averaged) so a minimiser climbs S.
-    cand.dA.resize(cand.a.shape);
-    const float scale = 1.f / float(positions);
-    for (size_t p = 0; p < positions; ++p)
-      for (int c = 0; c < C; ++c) {
-        const size_t i = p * C + c;
-        const double sign = cand.epoch_cov[size_t(c)] >= 0 ? 1.0 : -1.0;
-        const double me = sum_e_[size_t(c)] / count_;
-        cand.dA[i] = float(-sign * (e[i] - me)) * activation_slope(act_, cand.a[i], cand.d[i]) * scale;
-      }
-    cand.g->backward(x, cand.g_out, cand.dA, nullptr);
-    for (size_t j = 0; j < cand.u.size(); ++j) {
-      float* grad = cand.u[j].grad.ptr();
-      const Tensor& h = dendrites_[j].h;
-      for (size_t p = 0; p < positions; ++p)
-        for (int c = 0; c < C; ++c) grad[c] += cand.dA[p * C + c] * h[p * C + c];
+    // This batch's covariance with the running means, added to the epoch's:
+    // sum_p (d - md)(e - me) = sum de - md sum e - me sum d + P md me.
+    const double n = double(positions);
+    for (size_t c = 0; c < C; ++c) {
+      cand.sum_d[c] += batch_d[c];
+      const double md = cand.sum_d[c] / count_, me = sum_e_[c] / count_;
+      cand.epoch_cov[c] += double(de[c]) - md * batch_e[c] - me * batch_d[c] + n * md * me;
     }
+
+    // Ascent on S: hand g the gradient of -S (per position, averaged) so a minimiser climbs S:
+    // dA = -sign(cov_c) (e - me_c) sigma'(a) / P.
+    for (size_t c = 0; c < C; ++c) {
+      const double sign = cand.epoch_cov[c] >= 0 ? 1.0 : -1.0;
+      neg_mean_e_[c] = float(-sum_e_[c] / count_);
+      signed_scale_[c] = float(-sign / n);
+    }
+    cand.dA.resize(cand.a.shape);
+    shift_scale_rows(neg_mean_e_.ptr(), signed_scale_.ptr(), e.ptr(), cand.dA.ptr(), positions, C);
+    scale_by_slope_inplace(act_, cand.a.ptr(), cand.d.ptr(), cand.dA.ptr(), cand.dA.size());
+    cand.g->backward(x, cand.a, cand.dA, nullptr);
+    for (size_t j = 0; j < cand.u.size(); ++j)
+      accumulate_channel_dot(cand.dA.ptr(), dendrites_[j].h.ptr(), cand.u[j].grad.ptr(), positions,
+                             C);
   }
 }
 
@@ -93,7 +97,8 @@ std::vector<std::vector<double>> DendriteLayer::epoch_scores() const {
   for (const Candidate& cand : candidates_) {
     std::vector<double> s(size_t(channels_), 0.0);
     if (epoch_count_ > 0)
-      for (int c = 0; c < channels_; ++c) s[size_t(c)] = std::abs(cand.epoch_cov[size_t(c)]) / epoch_count_;
+      for (int c = 0; c < channels_; ++c)
+        s[size_t(c)] = std::abs(cand.epoch_cov[size_t(c)]) / epoch_count_;
     out.push_back(std::move(s));
   }
   return out;

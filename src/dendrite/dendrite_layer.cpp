@@ -1,9 +1,11 @@
 #include "dendrite/dendrite_layer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
 
+#include "dendrite/channel_ops.hpp"
 #include "dkws/error.hpp"
 
 namespace dkws::dendrite {
@@ -17,26 +19,8 @@ bool wrappable(const std::string& kind) {
   return kind == "dense" || kind == "conv1d" || kind == "conv2d";
 }
 
-Param channel_vector(const std::string& name, int channels) { return Param(name, {channels}); }
-
-// out[p][c] += s[c] * in[p][c] for every position p.
-void add_scaled_channels(const float* s, const Tensor& in, Tensor& out, int channels) {
-  const size_t positions = in.size() / size_t(channels);
-  for (size_t p = 0; p < positions; ++p) {
-    const float* src = in.ptr() + p * channels;
-    float* dst = out.ptr() + p * channels;
-    for (int c = 0; c < channels; ++c) dst[c] += s[c] * src[c];
-  }
-}
-
-// grad[c] += sum_p a[p][c] * b[p][c].
-void accumulate_channel_dot(const Tensor& a, const Tensor& b, float* grad, int channels) {
-  const size_t positions = a.size() / size_t(channels);
-  for (size_t p = 0; p < positions; ++p) {
-    const float* pa = a.ptr() + p * channels;
-    const float* pb = b.ptr() + p * channels;
-    for (int c = 0; c < channels; ++c) grad[c] += pa[c] * pb[c];
-  }
+Param channel_vector(const std::string& name, int channels) {
+  return Param(name, {channels});
 }
 
 }  // namespace
@@ -51,20 +35,43 @@ DendriteLayer::DendriteLayer(std::unique_ptr<nn::Layer> base, Activation act, bo
 
 void DendriteLayer::add_cascade(const std::vector<Param>& u, Tensor& a) const {
   for (size_t j = 0; j < u.size(); ++j)
-    add_scaled_channels(u[j].value.ptr(), dendrites_[j].h, a, channels_);
+    add_scaled_rows(u[j].value.ptr(), dendrites_[j].h.ptr(), a.ptr(), a.size() / size_t(channels_),
+                    size_t(channels_));
 }
 
+// The elementwise work of a wrapped layer (cascade, activation, v_k-weighted sums and their
+// backward) is done block by block over positions, every dendrite inside one block, so the block's
+// rows stay in L1. Whole-tensor passes, one per term, made these small layers memory-bound.
+namespace {
+constexpr size_t kBlockFloats = 1000;
+
+size_t block_positions(int channels) {
+  return std::max<size_t>(1, kBlockFloats / size_t(channels));
+}
+}  // namespace
+
 void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext& ctx) {
-  // f's output goes straight into y; f's backward needs only x, never y.
+  // f's and g_k's backward need only x, never their outputs, so g_k writes straight into a_k and
+  // the cascade is added in place.
   base_->forward(x, y, ctx);
-  for (size_t k = 0; k < dendrites_.size(); ++k) {
-    Dendrite& d = dendrites_[k];
-    d.g->forward(x, d.g_out, ctx);
-    d.a = d.g_out;
-    add_cascade(d.u, d.a);
+  if (dendrites_.empty()) return;
+  for (Dendrite& d : dendrites_) {
+    d.g->forward(x, d.a, ctx);
     d.h.resize(d.a.shape);
-    activate_all(act_, d.a.ptr(), d.h.ptr(), d.a.size());
-    add_scaled_channels(d.v.value.ptr(), d.h, y, channels_);
+  }
+  const size_t c_n = size_t(channels_), positions = y.size() / c_n,
+               step = block_positions(channels_);
+  for (size_t p0 = 0; p0 < positions; p0 += step) {
+    const size_t rows = std::min(step, positions - p0), off = p0 * c_n, n = rows * c_n;
+    float* y_blk = y.ptr() + off;
+    for (Dendrite& d : dendrites_) {
+      float* a = d.a.ptr() + off;
+      float* h = d.h.ptr() + off;
+      for (size_t j = 0; j < d.u.size(); ++j)
+        add_scaled_rows(d.u[j].value.ptr(), dendrites_[j].h.ptr() + off, a, rows, c_n);
+      activate_all(act_, a, h, n);
+      add_scaled_rows(d.v.value.ptr(), h, y_blk, rows, c_n);
+    }
   }
 }
 
@@ -72,33 +79,60 @@ void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy,
   base_->backward(x, y, dy, dx);
   // Every dendrite is in the same phase; when none learns (dendrite phase) and the input error
   // goes through f alone, the dendrite errors are not needed at all.
-  const bool needed = !dendrites_.empty() && (dendrites_[0].learns() || (!perforated_ && dx));
+  const bool through_g = !perforated_ && dx;
+  const bool needed = !dendrites_.empty() && (dendrites_[0].learns() || through_g);
   if (!needed) {
     if (!candidates_.empty()) train_candidates(x, dy);
     return;
   }
-  // Errors of the dendrite activations, last dendrite first so cascade terms are ready:
-  // dh_k = v_k (.) dy + sum_{m>k} u_mk (.) da_m,   da_k = dh_k (.) sigma'(a_k).
-  for (size_t k = dendrites_.size(); k-- > 0;) {
-    Dendrite& d = dendrites_[k];
-    if (d.v.trainable) accumulate_channel_dot(dy, d.h, d.v.grad.ptr(), channels_);
-    dh_.resize(dy.shape);
-    dh_.zero();
-    add_scaled_channels(d.v.value.ptr(), dy, dh_, channels_);
-    for (size_t m = k + 1; m < dendrites_.size(); ++m)
-      add_scaled_channels(dendrites_[m].u[k].value.ptr(), dendrites_[m].da, dh_, channels_);
-    d.da.resize(dy.shape);
-    scale_by_slope(act_, d.a.ptr(), d.h.ptr(), dh_.ptr(), d.da.ptr(), dh_.size());
-    for (size_t j = 0; j < d.u.size(); ++j)
-      if (d.u[j].trainable) accumulate_channel_dot(d.da, dendrites_[j].h, d.u[j].grad.ptr(), channels_);
-    const bool g_trainable = d.g_weight->trainable;
-    if (g_trainable || (!perforated_ && dx)) {
-      // Perforated backprop: the input error flows through f alone, never through a dendrite.
-      Tensor* through = (!perforated_ && dx) ? &dx_scratch_ : nullptr;
-      d.g->backward(x, d.g_out, d.da, through);
-      if (through)
-        for (size_t i = 0; i < dx->size(); ++i) (*dx)[i] += dx_scratch_[i];
+  // da_k is needed to train u_k* and, through the cascade, for a lower dendrite's da: both inside
+  // one block of positions, so a block-sized scratch does. Only training g_k or passing the error
+  // through g_k needs all of it. With one perforated dendrite only v learns and da is skipped.
+  bool full_da = through_g, need_da = through_g;
+  for (const Dendrite& d : dendrites_) {
+    full_da = full_da || d.g_weight->trainable;
+    for (const Param& u : d.u) need_da = need_da || u.trainable;
+  }
+  need_da = need_da || full_da;
+  const size_t c_n = size_t(channels_), positions = dy.size() / c_n,
+               step = std::min(block_positions(channels_), positions), block = step * c_n;
+  dh_.resize({int(block)});
+  if (full_da)
+    for (Dendrite& d : dendrites_) d.da.resize(dy.shape);
+  else if (need_da)
+    da_block_.resize({int(block * dendrites_.size())});
+  for (size_t p0 = 0; p0 < positions; p0 += step) {
+    const size_t rows = std::min(step, positions - p0), off = p0 * c_n, n = rows * c_n;
+    const float* dy_blk = dy.ptr() + off;
+    auto da_of = [&](size_t k) {
+      return full_da ? dendrites_[k].da.ptr() + off : da_block_.ptr() + k * block;
+    };
+    // Last dendrite first, so the cascade terms of higher dendrites are ready:
+    // dh_k = v_k (.) dy + sum_{m>k} u_mk (.) da_m,   da_k = dh_k (.) sigma'(a_k).
+    for (size_t k = dendrites_.size(); k-- > 0;) {
+      Dendrite& d = dendrites_[k];
+      const float* h = d.h.ptr() + off;
+      if (d.v.trainable) accumulate_channel_dot(dy_blk, h, d.v.grad.ptr(), rows, c_n);
+      if (!need_da) continue;
+      float* dh = dh_.ptr();
+      scale_rows<false>(d.v.value.ptr(), dy_blk, dh, rows, c_n);
+      for (size_t m = k + 1; m < dendrites_.size(); ++m)
+        add_scaled_rows(dendrites_[m].u[k].value.ptr(), da_of(m), dh, rows, c_n);
+      float* da = da_of(k);
+      scale_by_slope(act_, d.a.ptr() + off, h, dh, da, n);
+      for (size_t j = 0; j < d.u.size(); ++j) {
+        if (d.u[j].trainable)
+          accumulate_channel_dot(da, dendrites_[j].h.ptr() + off, d.u[j].grad.ptr(), rows, c_n);
+      }
     }
+  }
+  for (Dendrite& d : dendrites_) {
+    if (!d.g_weight->trainable && !through_g) continue;
+    // Perforated backprop: the input error flows through f alone, never through a dendrite.
+    Tensor* through = through_g ? &dx_scratch_ : nullptr;
+    d.g->backward(x, d.a, d.da, through);
+    if (through)
+      for (size_t i = 0; i < dx->size(); ++i) (*dx)[i] += dx_scratch_[i];
   }
   if (!candidates_.empty()) train_candidates(x, dy);
 }
@@ -136,7 +170,8 @@ void DendriteLayer::add_dendrite(std::unique_ptr<nn::Layer> g) {
   d.g_weight = d.g->params()[0];
   const size_t k = dendrites_.size();
   d.v = channel_vector(fmt::format("v{}", k), channels_);
-  for (size_t j = 0; j < k; ++j) d.u.push_back(channel_vector(fmt::format("u{}_{}", k, j), channels_));
+  for (size_t j = 0; j < k; ++j)
+    d.u.push_back(channel_vector(fmt::format("u{}_{}", k, j), channels_));
   // Distinct names keep model files readable: "g0.weight", "g0.bias", ...
   for (Param* p : d.g->params()) p->name = fmt::format("g{}.{}", k, p->name);
   dendrites_.push_back(std::move(d));

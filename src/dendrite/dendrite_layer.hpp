@@ -68,9 +68,9 @@ class DendriteLayer final : public nn::Layer {
  private:
   struct Dendrite {
     std::unique_ptr<nn::Layer> g;
-    nn::Param v;                  // [C]
-    std::vector<nn::Param> u;     // u[j]: [C], j < this dendrite's index
-    nn::Tensor g_out, a, h, da;   // from the last forward / backward
+    nn::Param v;               // [C]
+    std::vector<nn::Param> u;  // u[j]: [C], j < this dendrite's index
+    nn::Tensor a, h, da;  // pre-activation, activation, its error: from the last forward / backward
     nn::Param* g_weight = nullptr;  // g's first param: its trainable flag, without a params() call
     bool learns() const {
       bool any = v.trainable || g_weight->trainable;
@@ -80,9 +80,9 @@ class DendriteLayer final : public nn::Layer {
   };
   struct Candidate {
     std::unique_ptr<nn::Layer> g;
-    std::vector<nn::Param> u;     // one per installed dendrite
-    nn::Tensor g_out, a, d, dA;
-    std::vector<double> sum_d;    // running sum of d per channel over the phase
+    std::vector<nn::Param> u;  // one per installed dendrite
+    nn::Tensor a, d, dA;
+    std::vector<double> sum_d;  // running sum of d per channel over the phase
     std::vector<double> epoch_cov;
   };
 
@@ -98,8 +98,10 @@ class DendriteLayer final : public nn::Layer {
   std::vector<Candidate> candidates_;
   std::vector<double> sum_e_;  // running sum of e per channel over the phase
   double count_ = 0, epoch_count_ = 0;
-  nn::Tensor dx_scratch_, dh_;
-  std::vector<double> batch_cov_;  // candidate training scratch, one per channel
+  nn::Tensor dx_scratch_, dh_, da_block_;
+  // Candidate training scratch, one value per channel.
+  std::vector<float> batch_sum_e_, batch_sum_d_, batch_de_;
+  nn::Tensor neg_mean_e_, signed_scale_;
 };
 
 // Builds a DendriteLayer from its config() (used by nn::make_layer).
