@@ -29,6 +29,9 @@
 
 #include <fmt/format.h>
 
+#include "nn/conv_geom.hpp"
+#include "nn/conv_planar.hpp"
+
 #include "dkws/error.hpp"
 #include "dkws/nn/layer.hpp"
 
@@ -163,37 +166,7 @@ inline void pool_window(const float* __restrict x, int32_t origin, const int32_t
 }
 
 // ---------------------------------------------------------------------------------------------
-// Convolution core. Geometry of one 'same' stride-1 convolution over x [n][h][w][c].
-struct ConvGeom {
-  int n, h, w, c;  // input (and output) sizes
-  int kh, kw;      // kernel
-  int pbh, pbw;    // zero rows/cols padded before; the rest of k-1 goes after
-  int hp() const { return h + kh - 1; }
-  int wp() const { return w + kw - 1; }
-  size_t padded_size() const { return size_t(n) * hp() * wp() * c; }
-  bool operator==(const ConvGeom&) const = default;
-};
-
-// A zero-padded copy of an activation. The border is only re-zeroed when the geometry changes,
-// since the interior copy never touches it.
-struct PaddedBuffer {
-  std::vector<float> data;
-  ConvGeom geom{};
-
-  const float* fill(const float* x, const ConvGeom& g) {
-    if (!(g == geom) || data.size() != g.padded_size()) {
-      data.assign(g.padded_size(), 0.f);
-      geom = g;
-    }
-    const size_t row = size_t(g.w) * g.c;
-    for (int i = 0; i < g.n; ++i)
-      for (int r = 0; r < g.h; ++r) {
-        float* dst = data.data() + ((size_t(i) * g.hp() + r + g.pbh) * g.wp() + g.pbw) * g.c;
-        std::memcpy(dst, x + (size_t(i) * g.h + r) * row, row * sizeof(float));
-      }
-    return data.data();
-  }
-};
+// Convolution core (ConvGeom and PaddedBuffer are in conv_geom.hpp).
 
 // R output positions x 8V output lanes:
 //   y[r][o] = bias[o] + sum_{s<nseg} sum_{j<len} a[off[r] + s*aseg + j] * b[s*bseg + j*ldb + o]
@@ -579,12 +552,18 @@ class ConvEngine {
  public:
   void forward(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
+    if (PlanarConv::applies(g, out)) return planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
     conv(xpad_.fill(x, g), g, w, bias, out, y);
   }
 
   // Accumulates dw, db; writes dx when not null.
   void backward(const float* x, const ConvGeom& g, const float* w, int out, const float* dy,
                 float* dw, float* db, float* dx) {
+    if (PlanarConv::applies(g, out)) {
+      planar_.wgrad(xpad_.fill(x, g), g, dy, out, dw, db);
+      if (dx) input_grad(g, w, out, dy, dx);
+      return;
+    }
     const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
     const size_t positions = size_t(g.n) * g.h * g.w;
     // The 8/16-lane tiles read dy rows opad wide.
@@ -600,7 +579,12 @@ class ConvEngine {
     wgrad(xpad_.fill(x, g), g, dyw, opad, dwt_.data());
     for (int o = 0; o < out; ++o)
       for (int t = 0; t < taps; ++t) dw[size_t(o) * taps + t] += dwt_[size_t(t) * opad + o];
-    if (!dx) return;
+    if (dx) input_grad(g, w, out, dy, dx);
+  }
+
+ private:
+  void input_grad(const ConvGeom& g, const float* w, int out, const float* dy, float* dx) {
+    const int taps = g.kh * g.kw * g.c;
     // Input: dx = 'same' conv of dy (padded with the *after* padding first) with the kernel
     // flipped in space and in/out swapped: wf[c][kh'][kw'][o] = w[o][kh-1-kh'][kw-1-kw'][c].
     const ConvGeom gd{g.n, g.h, g.w, out, g.kh, g.kw, g.kh - 1 - g.pbh, g.kw - 1 - g.pbw};
@@ -615,7 +599,6 @@ class ConvEngine {
     conv(dypad_.fill(dy, gd), gd, wf_.data(), zero_.data(), g.c, dx);
   }
 
- private:
   // y [n][h][w][out] = 'same' conv of the padded xp with w [out][kh][kw][g.c] plus bias.
   void conv(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
             float* y) {
@@ -654,6 +637,7 @@ class ConvEngine {
   }
 
   PaddedBuffer xpad_, dypad_;
+  PlanarConv planar_;
   std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_;
 };
 

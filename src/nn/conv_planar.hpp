@@ -1,0 +1,181 @@
+// The first convolution of an AudioClassifier reads one input channel and writes few (2 to 16).
+// The general channels-last kernels give each position only `out` lanes of work, so most of every
+// vector is empty and the weight gradient needs a widened copy of dy. This path fills all 16 lanes
+// with 16/out neighbouring positions x out channels:
+//
+//   y[q][o]  = b[o] + sum_t w[o][t] * xp[q + off_t]      lanes (q..q+16/out-1) x (o)
+//   dw[o][t] = sum_q dy[q][o] * xp[q + off_t]
+//
+// where the input values are spread across lanes by one permute. q runs over the flat padded grid
+// (image, row, column of the padded row length), so each of the 9 taps is one constant offset and
+// the loop over q is long and branch-free. Outputs are computed on that grid (the few positions in
+// padding columns are computed and dropped), and dy is placed on it with zeros in those positions.
+// Used by ConvEngine for 3x3 kernels over one channel when out divides 16; the reference loops in
+// conv2d.cpp check it.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "nn/conv_geom.hpp"
+
+namespace dkws::nn::detail {
+
+class PlanarConv {
+ public:
+  static bool applies(const ConvGeom& g, int out) {
+    return g.c == 1 && g.kh == 3 && g.kw == 3 && out <= 16 && 16 % out == 0;
+  }
+
+  // y [n][h][w][out] from the padded plane xp [n][hp][wp].
+  void forward(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
+               float* y) {
+    switch (out) {
+      case 1:
+        return forward_t<1>(xp, g, w, bias, y);
+      case 2:
+        return forward_t<2>(xp, g, w, bias, y);
+      case 4:
+        return forward_t<4>(xp, g, w, bias, y);
+      case 8:
+        return forward_t<8>(xp, g, w, bias, y);
+      default:
+        return forward_t<16>(xp, g, w, bias, y);
+    }
+  }
+
+  // dw [out][3][3] and db [out] += weight and bias gradients; dy [n][h][w][out] channels-last.
+  void wgrad(const float* xp, const ConvGeom& g, const float* dy, int out, float* dw, float* db) {
+    switch (out) {
+      case 1:
+        return wgrad_t<1>(xp, g, dy, dw, db);
+      case 2:
+        return wgrad_t<2>(xp, g, dy, dw, db);
+      case 4:
+        return wgrad_t<4>(xp, g, dy, dw, db);
+      case 8:
+        return wgrad_t<8>(xp, g, dy, dw, db);
+      default:
+        return wgrad_t<16>(xp, g, dy, dw, db);
+    }
+  }
+
+ private:
+  typedef float v16 __attribute__((vector_size(64)));
+  typedef int v16i __attribute__((vector_size(64)));
+  static constexpr int kTaps = 9;
+
+  // One past the last output position on the flat padded grid.
+  static size_t flat_span(const ConvGeom& g) {
+    return (size_t(g.n - 1) * g.hp() + g.h - 1) * g.wp() + g.w;
+  }
+  static std::array<ptrdiff_t, kTaps> offsets(const ConvGeom& g) {
+    std::array<ptrdiff_t, kTaps> off{};
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) off[size_t(a * 3 + b)] = ptrdiff_t(a) * g.wp() + b;
+    return off;
+  }
+  // Lane l reads input value l/OUT of a group.
+  template <int OUT>
+  static v16i spread_index() {
+    v16i idx;
+    for (int l = 0; l < 16; ++l) idx[l] = l / OUT;
+    return idx;
+  }
+  // The 16/OUT input values at p, each repeated OUT times across the lanes. Reads 16 floats (a
+  // full-width load: a narrower copy into a vector stalls store forwarding), so callers keep
+  // p + 16 inside the buffer.
+  static v16 spread(const float* p, v16i idx) {
+    v16 v;
+    std::memcpy(&v, p, sizeof v);
+    return __builtin_shuffle(v, idx);
+  }
+  // Groups whose 16-float reads at every tap stay inside the padded input.
+  static size_t safe_groups(const ConvGeom& g, size_t groups, size_t pos) {
+    const size_t size = size_t(g.n) * g.hp() * g.wp(), reach = 2 * size_t(g.wp()) + 2 + 16;
+    return size < reach ? 0 : std::min(groups, (size - reach) / pos + 1);
+  }
+  template <int OUT>
+  static v16 lanes_of(const float* per_channel,
+                      int stride) {  // lane l: per_channel[(l%OUT)*stride]
+    v16 v;
+    for (int l = 0; l < 16; ++l) v[l] = per_channel[(l % OUT) * stride];
+    return v;
+  }
+
+  template <int OUT>
+  void forward_t(const float* xp, const ConvGeom& g, const float* w, const float* bias, float* y) {
+    constexpr size_t kPos = 16 / OUT;
+    const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
+    const auto off = offsets(g);
+    const v16i idx = spread_index<OUT>();
+    v16 wt[kTaps];
+    for (int t = 0; t < kTaps; ++t) wt[t] = lanes_of<OUT>(w + t, kTaps);
+    const v16 b = lanes_of<OUT>(bias, 1);
+    grid_.resize(span * OUT);
+    for (size_t k = 0; k < groups; ++k) {
+      const float* x = xp + k * kPos;
+      v16 acc = b;
+      for (int t = 0; t < kTaps; ++t) acc += wt[t] * spread(x + off[size_t(t)], idx);
+      std::memcpy(grid_.data() + k * 16, &acc, sizeof acc);
+    }
+    for (size_t q = groups * kPos; q < span; ++q)  // the last few positions
+      for (int o = 0; o < OUT; ++o) {
+        float s = bias[o];
+        for (int t = 0; t < kTaps; ++t) s += w[o * kTaps + t] * xp[q + off[size_t(t)]];
+        grid_[q * OUT + size_t(o)] = s;
+      }
+    // Keep the real positions: row r of image i starts at grid position (i*hp + r)*wp.
+    const size_t row = size_t(g.w) * OUT;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r)
+        std::memcpy(y + (size_t(i) * g.h + r) * row,
+                    grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT, row * sizeof(float));
+  }
+
+  template <int OUT>
+  void wgrad_t(const float* xp, const ConvGeom& g, const float* dy, float* dw, float* db) {
+    constexpr size_t kPos = 16 / OUT;
+    const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
+    // dy on the grid; padding positions stay zero since only real rows are ever written.
+    if (!(dy_geom_ == g) || dy_grid_.size() != span * OUT) {
+      dy_grid_.assign(span * OUT, 0.f);
+      dy_geom_ = g;
+    }
+    const size_t row = size_t(g.w) * OUT;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r)
+        std::memcpy(dy_grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT,
+                    dy + (size_t(i) * g.h + r) * row, row * sizeof(float));
+    const auto off = offsets(g);
+    const v16i idx = spread_index<OUT>();
+    v16 acc[kTaps] = {}, bacc = {};
+    for (size_t k = 0; k < groups; ++k) {
+      v16 d;
+      std::memcpy(&d, dy_grid_.data() + k * 16, sizeof d);
+      const float* x = xp + k * kPos;
+      bacc += d;
+      for (int t = 0; t < kTaps; ++t) acc[t] += d * spread(x + off[size_t(t)], idx);
+    }
+    for (int o = 0; o < OUT; ++o) {
+      for (int t = 0; t < kTaps; ++t) {
+        float s = 0;
+        for (size_t l = size_t(o); l < 16; l += OUT) s += acc[t][l];
+        for (size_t q = groups * kPos; q < span; ++q)
+          s += dy_grid_[q * OUT + size_t(o)] * xp[q + off[size_t(t)]];
+        dw[o * kTaps + t] += s;
+      }
+      float s = 0;
+      for (size_t l = size_t(o); l < 16; l += OUT) s += bacc[l];
+      for (size_t q = groups * kPos; q < span; ++q) s += dy_grid_[q * OUT + size_t(o)];
+      db[o] += s;
+    }
+  }
+
+  std::vector<float> grid_, dy_grid_;
+  ConvGeom dy_geom_{};
+};
+
+}  // namespace dkws::nn::detail
