@@ -93,7 +93,9 @@ bool run_onnxruntime(const fs::path& model, const std::vector<float>& x, int fra
   const fs::path tool = dkws::testing::source_dir() / "tools" / "onnx-check";
   const auto install = run_shell("bash \"" + (tool / "install.sh").string() + "\"");
   if (install.exit_code == 3) {
-    skip = "node/npm not found: ONNX runtime parity not checked (" + install.output + ")";
+    skip =
+        "node or npm not found on PATH: the onnxruntime parity check did not run (the export "
+        "and the ONNX checker did)";
     return false;
   }
   EXPECT_EQ(install.exit_code, 0) << install.output;
