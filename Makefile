@@ -3,6 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DEB_PACKAGES := cmake g++ make pkg-config libsndfile1-dev libsamplerate0-dev nlohmann-json3-dev \
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+DEB_PACKAGES += libonnx-dev libprotobuf-dev   # ONNX export: ONNX protobuf classes + C++ checker
+# ONNX parity test: onnxruntime from npm under Node.js. Only where no npm is on PATH, since
+# NodeSource's nodejs ships its own npm and conflicts with Debian's.
+DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
 
 .PHONY: deps build test demo bench format clean
 
