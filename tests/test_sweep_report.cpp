@@ -107,6 +107,22 @@ TEST(SweepReport, BadSweepIsAOneLineError) {
   EXPECT_EQ(count(r.output, "\n"), 1u) << r.output;
 }
 
+TEST(SweepReport, SweepWithoutFinishedTrialsStillReports) {
+  TempDir tmp;
+  fs::create_directories(tmp / "sweep");
+  write_file(tmp / "sweep" / "trials.json",
+             R"({"format":"dkws-sweep-trials","version":1,"sweep":{"arms":["none","gd"],)"
+             R"("seeds":[1,2]},"trials":[{"trial_id":1,"config_id":0,"arm":"none","seed":1,)"
+             R"("status":"failed","error":"boom","val_acc":null,"test_acc":null,"params":null,)"
+             R"("dendrites":null,"epochs":null,"run_dir":null}]})");
+  const auto r = run_cli(fmt::format("report '{}'", (tmp / "sweep").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("nothing to judge yet"), std::string::npos) << r.output;
+  const json a = json::parse(read_file(tmp / "sweep" / "report" / "analysis.json"));
+  EXPECT_EQ(a["params"]["arms"][0]["n_failed"], 1);
+  EXPECT_EQ(count(read_file(tmp / "sweep" / "report" / "trials.csv"), "\n"), 2u);
+}
+
 TEST(SweepReport, RunReportsStillWork) {
   TempDir tmp;
   fs::create_directories(tmp / "run");
@@ -192,7 +208,7 @@ TEST(SweepReportChromium, RendersFrontierWithoutConsoleErrors) {
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (apt-get install chromium)";
   TempDir tmp;
   SyntheticSweep s;
-  s.n_configs = 24, s.seeds = {1, 2, 3}, s.failure_rate = 0.03;
+  s.n_configs = 24, s.seeds = {1, 2, 3}, s.failure_rate = 0.03, s.int8 = true;
   const json doc = make_synthetic_sweep(tmp / "sweep", s);
   const auto r = run_cli(
       fmt::format("report '{}' --out '{}' -q", (tmp / "sweep").string(), (tmp / "out").string()));
@@ -214,6 +230,10 @@ TEST(SweepReportChromium, RendersFrontierWithoutConsoleErrors) {
   const std::string plot = run.dom.substr(start, run.dom.find("</svg>", start) - start);
   EXPECT_EQ(count(plot, "class=\"pt\""), expected_points(doc));
   EXPECT_EQ(count(plot, "class=\"frontier\""), s.arms.size());
+  const auto start8 = run.dom.find("id=\"frontier-int8_bytes\"");
+  ASSERT_NE(start8, std::string::npos);
+  const std::string plot8 = run.dom.substr(start8, run.dom.find("</svg>", start8) - start8);
+  EXPECT_EQ(count(plot8, "class=\"pt\""), expected_points(doc, "int8_bytes"));
   // Hyperparameter panels (13 hyperparameters) and the selected configuration's training graphs.
   EXPECT_EQ(count(run.dom, "class=\"hp-panel\""), 13u);
   EXPECT_EQ(count(run.dom, "class=\"graph\""), graphs);

@@ -107,7 +107,9 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
       beat_none_only.push_back(d->arm);
   }
   std::string headline;
-  if (!none || dendritic.empty())
+  if (v.n_trials == 0)
+    headline = "Verdict: nothing to judge yet: the sweep has no finished trial.";
+  else if (!none || dendritic.empty())
     headline =
         "Verdict: not testable here: the sweep needs the arm none and at least one dendritic arm.";
   else if (!beat_both.empty())
