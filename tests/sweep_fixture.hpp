@@ -27,6 +27,7 @@ struct SyntheticSweep {
   double failure_rate = 0.02;
   bool int8 = false;
   bool write_run_files = true;
+  bool sampled_range = false;  // add "weight_decay", log-uniform in [1e-5, 1e-2] (no effect)
 };
 
 template <class T>
@@ -114,6 +115,8 @@ inline nlohmann::json make_synthetic_sweep(const std::filesystem::path& dir,
                        {"init_multiplier", pick<double>(rng, {0.1, 0.01})},
                        {"activation", pick<std::string>(rng, {"sigmoid", "relu", "tanh"})},
                        {"dendrite_layers", pick<std::string>(rng, {"all", "dense"})}});
+  if (s.sampled_range)
+    for (auto& c : configs) c["weight_decay"] = std::pow(10.0, rng.uniform(-5, -2));
   json trials = json::array();
   int64_t id = 0;
   for (int c = 0; c < s.n_configs; ++c) {

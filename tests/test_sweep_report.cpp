@@ -209,6 +209,7 @@ TEST(SweepReportChromium, RendersFrontierWithoutConsoleErrors) {
   TempDir tmp;
   SyntheticSweep s;
   s.n_configs = 24, s.seeds = {1, 2, 3}, s.failure_rate = 0.03, s.int8 = true;
+  s.sampled_range = true;
   const json doc = make_synthetic_sweep(tmp / "sweep", s);
   const auto r = run_cli(
       fmt::format("report '{}' --out '{}' -q", (tmp / "sweep").string(), (tmp / "out").string()));
@@ -234,8 +235,10 @@ TEST(SweepReportChromium, RendersFrontierWithoutConsoleErrors) {
   ASSERT_NE(start8, std::string::npos);
   const std::string plot8 = run.dom.substr(start8, run.dom.find("</svg>", start8) - start8);
   EXPECT_EQ(count(plot8, "class=\"pt\""), expected_points(doc, "int8_bytes"));
-  // Hyperparameter panels (13 hyperparameters) and the selected configuration's training graphs.
-  EXPECT_EQ(count(run.dom, "class=\"hp-panel\""), 13u);
+  // Hyperparameter panels (13 hyperparameters and a sampled range, drawn on a log axis) and the
+  // selected configuration's training graphs.
+  EXPECT_EQ(count(run.dom, "class=\"hp-panel\""), 14u);
+  EXPECT_NE(run.dom.find("weight_decay (log)"), std::string::npos);
   EXPECT_EQ(count(run.dom, "class=\"graph\""), graphs);
   EXPECT_GT(count(run.dom, "class=\"series val\""), 0u);
 

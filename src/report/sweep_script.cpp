@@ -170,16 +170,31 @@ function hyperparams() {
     var numeric = vals.every(function (v) { return typeof v === 'number'; });
     vals.sort(function (x, y) { return numeric ? x - y : (lab(x) < lab(y) ? -1 : lab(x) > lab(y) ? 1 : 0); });
     var names = vals.map(lab), bw = pw / Math.max(names.length, 1), na = D.arms.length;
+    // Many distinct numbers (a sampled range, not a choice list): a continuous axis, log when the
+    // values span more than 20x, and no per-value mean bars.
+    var continuous = numeric && vals.length > 8, lo = vals[0], hi = vals[vals.length - 1];
+    var logx = continuous && lo > 0 && hi / lo > 20;
+    function fx(v) {
+      var t = logx ? (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))
+                   : (v - lo) / ((hi - lo) || 1);
+      return L + 6 + t * (pw - 12);
+    }
     var s = el('svg', {width: W, height: H, 'font-size': 10, 'class': 'hp-panel'}, box);
-    label(s, L, 13, k, {'font-weight': 'bold', 'font-size': 12});
+    label(s, L, 13, k + (logx ? ' (log)' : ''), {'font-weight': 'bold', 'font-size': 12});
     linTicks(yr[0], yr[1], 4).forEach(function (t) {
       el('line', {x1: L, x2: L + pw, y1: Y(t), y2: Y(t), stroke: '#eee'}, s);
       label(s, L - 4, Y(t) + 3, t.toFixed(2), {'text-anchor': 'end'});
     });
-    names.forEach(function (n, i) {
-      var txt = n.length > 12 ? n.slice(0, 11) + '\u2026' : n;
-      label(s, L + (i + 0.5) * bw, T + ph + 13, txt, {'text-anchor': 'middle'});
-    });
+    if (continuous) {
+      [lo, logx ? Math.sqrt(lo * hi) : (lo + hi) / 2, hi].forEach(function (v) {
+        label(s, fx(v), T + ph + 13, String(Number(v.toPrecision(2))), {'text-anchor': 'middle'});
+      });
+    } else {
+      names.forEach(function (n, i) {
+        var txt = n.length > 12 ? n.slice(0, 11) + '\u2026' : n;
+        label(s, L + (i + 0.5) * bw, T + ph + 13, txt, {'text-anchor': 'middle'});
+      });
+    }
     D.arms.forEach(function (a, ai) {
       var sums = {}, counts = {};
       (V.configs[a] || []).forEach(function (c) {
@@ -187,7 +202,8 @@ function hyperparams() {
         if (!(k in hp)) return;
         var i = names.indexOf(lab(hp[k]));
         var jitter = ((c[0] * 2654435761) % 1000) / 1000 - 0.5;
-        var x = L + i * bw + (ai + 0.5 + 0.7 * jitter) * bw / na;
+        var x = continuous ? fx(hp[k]) + (ai - (na - 1) / 2) * 1.5
+                           : L + i * bw + (ai + 0.5 + 0.7 * jitter) * bw / na;
         var p = el('circle', {cx: x, cy: Y(c[3]), r: 2.2, fill: COLOR[a], 'fill-opacity': 0.5,
                               'class': 'hp', 'data-config': c[0]}, s);
         el('title', {}, p).textContent = k + ' = ' + names[i] + ' \u00b7 ' + a + ' \u00b7 config ' + c[0] +
@@ -195,7 +211,7 @@ function hyperparams() {
         p.addEventListener('click', function () { showConfig(c[0]); });
         sums[i] = (sums[i] || 0) + c[3]; counts[i] = (counts[i] || 0) + 1;
       });
-      Object.keys(counts).forEach(function (i) {
+      if (!continuous) Object.keys(counts).forEach(function (i) {
         var x0 = L + i * bw + ai * bw / na, m = sums[i] / counts[i];
         el('line', {x1: x0 + 1, x2: x0 + bw / na - 1, y1: Y(m), y2: Y(m), stroke: COLOR[a],
                     'stroke-width': 2.5, 'class': 'hpmean'}, s);

@@ -192,15 +192,17 @@ nlohmann::json sweep_method_notes(const SweepAnalysis& a) {
                    "of the chosen configurations only, and is coarse.",
                    o.bootstrap, o.seed)},
       {"test",
-       fmt::format("\"A beats B at every budget\": at each budget the statistic is A's picked test "
-                   "accuracy minus B's. Its one-sided p-value comes from a sign-flip permutation "
-                   "over the paired (config_id, seed) cells (A's and B's trials of a cell are "
-                   "swapped, selection redone), all 2^cells patterns when that is <= {0}, "
-                   "otherwise {0} random patterns (generator seed {1}), p = (1+hits)/(1+{0}). The "
-                   "claim over all budgets is an intersection-union test: its p-value is the "
-                   "largest per-budget p-value, valid without multiplicity correction. Budgets "
-                   "where either arm has no model that fits are left out.",
-                   o.permutations, o.seed)},
+       fmt::format(
+           "\"A beats B at every budget\": at each budget the statistic is A's picked test "
+           "accuracy minus B's. Its one-sided p-value comes from a sign-flip permutation "
+           "over the paired (config_id, seed) cells (A's and B's trials of a cell are "
+           "swapped, selection redone), all 2^cells patterns when that is <= {0}, "
+           "otherwise {0} random patterns (generator seed {1}), p = (1+hits)/(1+{0}). The "
+           "claim over all budgets is an intersection-union test: its p-value is the "
+           "largest per-budget p-value, valid without multiplicity correction. Budgets "
+           "where either arm has no model that fits are left out. Only cells finished in both arms "
+           "enter, so when trials failed its picks can differ from the budget table's.",
+           o.permutations, o.seed)},
       {"hypervolume",
        fmt::format("Area dominated by an arm's frontier (mean test accuracy, validation-selected) "
                    "in (log10 size, accuracy) space, up to the reference point (size = the largest "
