@@ -43,10 +43,21 @@ std::string fmt_p(double p) {
   return p < 0.001 ? "< 0.001" : fmt::format("{:.3f}", p);
 }
 
+// 3450 -> "3,450", as the paper writes its budgets.
+std::string grouped(double v) {
+  const std::string digits = fmt::format("{:.0f}", std::abs(v));
+  std::string out = v < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string cell_text(const BudgetCell* c) {
   if (!c || !c->feasible) return "no model fits";
-  return fmt::format("{:.3f} [{:.3f}, {:.3f}] ({:.0f} params)", c->test, c->ci.lo, c->ci.hi,
-                     c->size);
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}] ({} params)", c->test, c->ci.lo, c->ci.hi,
+                     grouped(c->size));
 }
 
 // "gd beats none at every budget: ahead at 9 of 11 budgets, p = 0.41 (the weakest budget, 1,800)".
@@ -60,11 +71,11 @@ std::string test_sentence(const PairTest& t) {
   const size_t worst = size_t(std::max_element(t.p.begin(), t.p.end()) - t.p.begin());
   std::string s = fmt::format(
       "{} vs {}: ahead at {} of {} comparable budgets (mean test difference {:+.3f} to {:+.3f}); "
-      "\"{} beats {} at every budget\" has p = {} (the weakest budget is {:.0f}, difference "
+      "\"{} beats {} at every budget\" has p = {} (the weakest budget is {}, difference "
       "{:+.3f})",
       t.a, t.b, ahead, t.budgets.size(), *std::min_element(t.diff.begin(), t.diff.end()),
-      *std::max_element(t.diff.begin(), t.diff.end()), t.a, t.b, fmt_p(t.p_all), t.budgets[worst],
-      t.diff[worst]);
+      *std::max_element(t.diff.begin(), t.diff.end()), t.a, t.b, fmt_p(t.p_all),
+      grouped(t.budgets[worst]), t.diff[worst]);
   if (t.min_p > kAlpha)
     s += fmt::format(
         ", and with {} paired cells no outcome could reach p < {:.2f} (smallest "
