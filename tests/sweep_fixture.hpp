@@ -4,6 +4,7 @@
 // made-up smooth law in log(params) and the hyperparameters, with dendritic arms buying a small
 // gain with extra parameters, shared (config, seed) noise (the pairing) and ~2% failed trials.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
