@@ -7,6 +7,7 @@ DEB_PACKAGES += libonnx-dev libprotobuf-dev   # ONNX export: ONNX protobuf class
 # ONNX parity test: onnxruntime from npm under Node.js. Only where no npm is on PATH, since
 # NodeSource's nodejs ships its own npm and conflicts with Debian's.
 DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
+DEB_PACKAGES += chromium chromium-driver   # headless browser for the sweep report page test
 
 .PHONY: deps build test demo bench format clean
 
