@@ -259,6 +259,15 @@ TEST_F(CliFixture, ModelAtAnotherRateRejectsRawPcm) {
                         "expects 8000 Hz");
 }
 
+TEST_F(CliFixture, ModelWhoseNetworkDoesNotFitItsFrontEnd) {
+  auto j = nlohmann::json::parse(dkws::read_file(model));
+  j["config"]["front_end"]["params"]["num_cepstral"] = 12;  // 600 features for a 650-input net
+  const fs::path bad = tmp / "mismatch.json";
+  dkws::testing::write_file(bad, j.dump());
+  expect_one_line_error(dkws::testing::run_cli("listen " + bad.string() + " " + wav.string()),
+                        "mismatch.json: the network does not take");
+}
+
 TEST(ListenCli, Help) {
   auto r = dkws::testing::run_cli("listen --help");
   EXPECT_EQ(r.exit_code, 0);

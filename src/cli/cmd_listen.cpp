@@ -102,7 +102,16 @@ void run_listen(const ListenArgs& a) {
   opt.smooth_seconds = a.smooth_ms / 1000.0;
   opt.threshold = a.threshold;
   opt.suppress_seconds = a.suppress_ms / 1000.0;
-  Listener listener(model, opt);
+  Listener listener = [&] {
+    try {
+      return Listener(model, opt);
+    } catch (const Error& e) {
+      // Option errors name their flag already; model problems need the file's name.
+      const std::string why = e.what();
+      if (why.rfind("--", 0) == 0) throw;
+      throw Error(fmt::format("{}: {}", a.model, why));
+    }
+  }();
   const int rate = listener.sample_rate();
   const auto step = static_cast<size_t>(std::llround(opt.slice_seconds * rate));
   Sink sink(a, model.classes);

@@ -41,6 +41,19 @@ struct Listener::Impl {
         rate(m.config.front_end.sample_rate),
         fe(m.config.front_end, slice_samples(opt, m.config.front_end.sample_rate)),
         logic(m.classes, opt) {
+    // A network that cannot take this front end's features (an edited or mismatched model file)
+    // is refused here, not on the first window.
+    const int dim = m.config.front_end.frames() * m.config.front_end.coeffs();
+    nn::Shape out;
+    try {
+      out = net.output_shape({1, dim});
+    } catch (const Error& e) {
+      throw Error(
+          fmt::format("the network does not take the front end's {} features: {}", dim, e.what()));
+    }
+    if (out != nn::Shape{1, static_cast<int>(m.classes.size())})
+      throw Error(fmt::format("the network has {} outputs for {} classes", nn::shape_size(out),
+                              m.classes.size()));
     pending.reserve(static_cast<size_t>(fe.hop_samples()));
     scores.assign(m.classes.size(), 0.f);
   }
