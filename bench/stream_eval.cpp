@@ -59,6 +59,7 @@ struct Args {
   int keywords = 0;                     // per SNR; 0 = every test-split keyword clip once
   std::vector<double> sweep = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};  // thresholds, replayed
   fs::path json_out;
+  fs::path save_audio;  // when set: each stream as WAV plus its keyword list (TSV)
   bool quiet = false;
 };
 
@@ -67,7 +68,7 @@ struct Args {
                "%s%susage: stream_eval MODEL [--data DIR] [--seed N] [--snr 0,5,10,20]\n"
                "  [--threshold 0.7] [--smooth-ms 750] [--suppress-ms 1000] [--slice-ms 250]\n"
                "  [--tolerance-ms 1000] [--free-minutes 5] [--keywords N] [--sweep 0.3,...,0.9]\n"
-               "  [--json FILE] [--quiet]\n"
+               "  [--json FILE] [--save-audio DIR] [--quiet]\n"
                "MODEL is a model file from `dkws train` (see bench/README.md).\n",
                why.c_str(), why.empty() ? "" : "\n");
   std::exit(why.empty() ? 0 : 2);
@@ -111,6 +112,8 @@ Args parse(int argc, char** argv) {
       a.data = v;
     else if (f == "--json")
       a.json_out = v;
+    else if (f == "--save-audio")
+      a.save_audio = v;
     else if (f == "--seed")
       a.seed = uint64_t(number(f, v));
     else if (f == "--threshold")
@@ -292,6 +295,21 @@ long aligned_correct(SavedModel& model, const std::vector<float>& x, const Strea
   return correct;
 }
 
+// The stream as a WAV file (for `dkws listen` or a listener's ear) and its keywords as
+// "onset_seconds<TAB>label" lines.
+void save_stream(const fs::path& dir, double snr, const std::string& noise,
+                 const std::vector<float>& x, const StreamLayout& L,
+                 const std::vector<std::string>& classes, int rate) {
+  fs::create_directories(dir);
+  const std::string stem = fmt::format("snr{:g}_{}", snr, fs::path(noise).stem().string());
+  write_wav(dir / (stem + ".wav"), x, rate);
+  std::string tsv = "onset_seconds\tlabel\n";
+  for (const Keyword& k : L.keywords)
+    tsv += fmt::format("{:.4f}\t{}\n", k.onset, classes[size_t(k.cls)]);
+  tsv += fmt::format("# keyword-free from {:.4f} s to {:.4f} s\n", L.keyword_part, L.total);
+  write_file_atomic(dir / (stem + ".tsv"), tsv);
+}
+
 double cpu_seconds() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -388,6 +406,8 @@ int run(const Args& a) {
         v = std::clamp(r, -32768.f, 32767.f);
       }
       const long aligned = aligned_correct(model, x, L, rate);
+      if (!a.save_audio.empty())
+        save_stream(a.save_audio, a.snrs[si], noise_names[L.noise], x, L, model.classes, rate);
       Listener listener(model, a.det);
       std::vector<Detection> dets;
       // Slice by slice, keeping every window's scores so other thresholds can be replayed.

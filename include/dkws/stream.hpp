@@ -81,7 +81,8 @@ class DetectionLogic {
 };
 
 // A trained model listening to a stream: every slice it classifies the last window (softmax of
-// the network's logits), then runs DetectionLogic.
+// the network's logits), then runs DetectionLogic. Classification starts once a whole window of
+// audio has arrived (the first window ends at window_seconds).
 class Listener {
  public:
   // Throws dkws::Error when the slice is not a whole number of samples at the model's rate.

@@ -60,6 +60,10 @@ struct Listener::Impl {
 
   void classify(std::span<const float> slice, std::vector<Detection>& out) {
     const FeatureMatrix& f = fe.push(slice);
+    // Until a whole window of audio has arrived the window is partly the zeros before the stream:
+    // digital silence no model was trained on (a kw3 model calls it "yes"). Those windows only
+    // fill the front end's ring.
+    if (fe.samples_seen() < fe.window_samples()) return;
     x.resize({1, static_cast<int>(f.data.size())});
     std::copy(f.data.begin(), f.data.end(), x.ptr());
     const nn::Tensor& logits = net.forward(x, nn::ForwardContext{false, nullptr});
