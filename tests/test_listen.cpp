@@ -206,6 +206,22 @@ TEST_F(CliFixture, StdinPcmEqualsTheFileAndJsonLinesParse) {
   EXPECT_EQ(n, kEvents.size());
 }
 
+TEST_F(CliFixture, AFileAtAnotherRateIsResampled) {
+  // 44.1 kHz keeps the whole band, so the 16 kHz stream listen resamples to is nearly the original.
+  const fs::path wav44 = tmp / "stream44k.wav";
+  dkws::write_wav(wav44, dkws::resample(tone_stream(kEvents, 11), kRate, 44100), 44100);
+  auto r = dkws::testing::run_cli(listen(wav44.string() + " --jsonl -q"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::string line;
+  size_t n = 0;
+  for (; std::getline(lines, line); ++n) {
+    ASSERT_LT(n, kEvents.size()) << r.output;
+    EXPECT_EQ(nlohmann::json::parse(line)["label"], kClasses[size_t(kEvents[n].cls)]);
+  }
+  EXPECT_EQ(n, kEvents.size()) << r.output;
+}
+
 TEST_F(CliFixture, ThresholdAndSuppressionOptionsAct) {
   // Threshold 1 can never be reached by a mean of softmax scores below 1 here.
   auto none = dkws::testing::run_cli(listen(wav.string() + " -q --threshold 1"));
