@@ -58,9 +58,10 @@ struct Detection {
 bool is_keyword_class(const std::string& label);
 
 // The decision logic on its own: one score vector per slice in, at most one detection out. At
-// slice k the smoothed score of class c is the mean of its last N scores (fewer at the start).
-// The keyword class with the highest smoothed score triggers when that score >= threshold and no
-// detection happened in the last round(suppress/slice) slices.
+// slice k the smoothed score of class c is the mean of its last N = max(1, round(smooth/slice))
+// scores (fewer at the start). The keyword class with the highest smoothed score triggers when
+// that score >= threshold and the last detection was at slice k - S or earlier, with
+// S = ceil(suppress/slice).
 class DetectionLogic {
  public:
   DetectionLogic(std::vector<std::string> classes, const DetectorOptions& opt);
