@@ -20,6 +20,21 @@ int frame_count(long long n_samples, int frame_len, int stride);
 
 // y[i] = x[i] - cof * x[i - shift], with the index wrapping around (numpy.roll semantics).
 std::vector<double> preemphasis(std::span<const double> x, double cof, int shift);
+// y[i] = x[i] - cof * prev[i]: the arithmetic of preemphasis() with the predecessors given, so the
+// streaming front end (src/stream), which keeps them from earlier slices, rounds identically.
+void preemphasise(std::span<const double> x, std::span<const double> prev, double cof,
+                  std::span<double> y);
+
+// MFE's float32 pre-emphasis of one sample: cur and prev are int16-scaled samples. Each step is
+// rounded to float on its own (no FMA can form), as the reference does; see compute_mfe.
+inline float mfe_scaled(float v) {
+  return static_cast<float>(static_cast<double>(v) / 32768.0);
+}
+inline double mfe_preemphasised(float cur, float prev) {
+  const float s = mfe_scaled(cur), p = mfe_scaled(prev);
+  const auto prod = static_cast<float>(static_cast<double>(0.98f) * p);
+  return static_cast<float>(static_cast<double>(s) - prod);
+}
 
 bool is_power_of_two(long long n);
 
@@ -75,6 +90,41 @@ struct FramingSpec {
 };
 
 MelEnergies mel_energies(std::span<const double> signal, int sample_rate, const FramingSpec& s);
+
+// One frame's power spectrum, energy and mel energies. mel_energies() runs it over every frame;
+// the streaming front end runs it on frames as their samples arrive, so both agree bit for bit.
+class FrameAnalyzer {
+ public:
+  FrameAnalyzer(int sample_rate, const FramingSpec& s);
+  int frame_length() const { return flen_; }
+  int stride() const { return stride_; }
+  int filters() const { return static_cast<int>(fb_.rows.size()); }
+  // frame: frame_length() pre-emphasised samples. Writes filters() mel energies and the frame
+  // energy, zeros replaced by 1e-10.
+  void analyse(std::span<const double> frame, double* mel, double* energy);
+
+ private:
+  int flen_, stride_;
+  MelFilterbank fb_;
+  RealFft fft_;
+  std::vector<double> power_;
+};
+
+// MFCC of one frame before CMVN: c[0] = ln(frame energy), c[k] = orthonormal DCT-II row k of the
+// log mel energies (scipy dct(type=2, norm='ortho')).
+class Cepstrum {
+ public:
+  Cepstrum(int num_filters, int num_cepstral);
+  void compute(const double* mel, double energy, double* c);
+
+ private:
+  int nf_, nc_;
+  std::vector<double> dct_;  // rows 1..nc-1; row 0 is never used
+  std::vector<double> logmel_;
+};
+
+// MFE value of one mel energy: dB, mapped from [floor_db, 12 dB] onto [0, 1], quantised to 1/256.
+double mfe_value(double mel, double floor_db);
 
 // Sliding-window cepstral mean and variance normalisation (speechpy cmvnw, variance on), in place
 // on a rows x cols frame-major matrix. win must be odd.

@@ -23,8 +23,15 @@ std::vector<double> preemphasis(std::span<const double> x, double cof, int shift
   if (n == 0) return y;
   // numpy.roll wraps, so the first `shift` samples are emphasised against the end of the window.
   const long long s = ((shift % n) + n) % n;
-  for (long long i = 0; i < n; ++i) y[i] = x[i] - cof * x[(i - s + n) % n];
+  std::vector<double> prev(x.size());
+  for (long long i = 0; i < n; ++i) prev[i] = x[(i - s + n) % n];
+  preemphasise(x, prev, cof, y);
   return y;
+}
+
+void preemphasise(std::span<const double> x, std::span<const double> prev, double cof,
+                  std::span<double> y) {
+  for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] - cof * prev[i];
 }
 
 }  // namespace dkws::dsp

@@ -62,34 +62,38 @@ MelFilterbank mel_filterbank(int num_filters, int fft_length, int sample_rate, d
   return fb;
 }
 
-MelEnergies mel_energies(std::span<const double> signal, int sample_rate, const FramingSpec& s) {
-  const int flen = seconds_to_samples(s.frame_length, sample_rate);
-  const int stride = seconds_to_samples(s.frame_stride, sample_rate);
-  const double high = s.high_frequency > 0 ? s.high_frequency : sample_rate / 2.0;
-  const MelFilterbank fb =
-      mel_filterbank(s.num_filters, s.fft_length, sample_rate, s.low_frequency, high);
-  RealFft fft(s.fft_length);
+FrameAnalyzer::FrameAnalyzer(int sample_rate, const FramingSpec& s)
+    : flen_(seconds_to_samples(s.frame_length, sample_rate)),
+      stride_(seconds_to_samples(s.frame_stride, sample_rate)),
+      fb_(mel_filterbank(s.num_filters, s.fft_length, sample_rate, s.low_frequency,
+                         s.high_frequency > 0 ? s.high_frequency : sample_rate / 2.0)),
+      fft_(s.fft_length),
+      power_(static_cast<size_t>(fft_.bins())) {}
 
+void FrameAnalyzer::analyse(std::span<const double> frame, double* mel, double* energy) {
+  // Rectangular window; the FFT crops a frame longer than NFFT to its first NFFT samples.
+  fft_.power_spectrum(frame, power_);
+  double e = 0;
+  for (double p : power_) e += p;
+  *energy = e == 0.0 ? 1e-10 : e;
+  for (size_t f = 0; f < fb_.rows.size(); ++f) {
+    const auto& row = fb_.rows[f];
+    double m = 0;
+    for (size_t k = 0; k < row.weights.size(); ++k) m += row.weights[k] * power_[row.first + k];
+    mel[f] = m == 0.0 ? 1e-10 : m;
+  }
+}
+
+MelEnergies mel_energies(std::span<const double> signal, int sample_rate, const FramingSpec& s) {
+  FrameAnalyzer fa(sample_rate, s);
   MelEnergies out;
-  out.frames = frame_count(static_cast<long long>(signal.size()), flen, stride);
+  out.frames = frame_count(static_cast<long long>(signal.size()), fa.frame_length(), fa.stride());
   out.filters = s.num_filters;
   out.mel.assign(static_cast<size_t>(out.frames) * s.num_filters, 0.0);
   out.energy.assign(static_cast<size_t>(out.frames), 0.0);
-  std::vector<double> power(static_cast<size_t>(fft.bins()));
-  for (int t = 0; t < out.frames; ++t) {
-    // Rectangular window; the FFT crops a frame longer than NFFT to its first NFFT samples.
-    fft.power_spectrum(signal.subspan(static_cast<size_t>(t) * stride, flen), power);
-    double energy = 0;
-    for (double p : power) energy += p;
-    out.energy[t] = energy == 0.0 ? 1e-10 : energy;
-    double* mel = &out.mel[static_cast<size_t>(t) * s.num_filters];
-    for (int f = 0; f < s.num_filters; ++f) {
-      const auto& row = fb.rows[static_cast<size_t>(f)];
-      double e = 0;
-      for (size_t k = 0; k < row.weights.size(); ++k) e += row.weights[k] * power[row.first + k];
-      mel[f] = e == 0.0 ? 1e-10 : e;
-    }
-  }
+  for (int t = 0; t < out.frames; ++t)
+    fa.analyse(signal.subspan(static_cast<size_t>(t) * fa.stride(), fa.frame_length()),
+               &out.mel[static_cast<size_t>(t) * s.num_filters], &out.energy[t]);
   return out;
 }
 

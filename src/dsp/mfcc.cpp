@@ -7,6 +7,30 @@
 #include "dsp/dsp_internal.hpp"
 
 namespace dkws {
+namespace dsp {
+
+Cepstrum::Cepstrum(int num_filters, int num_cepstral)
+    : nf_(num_filters),
+      nc_(num_cepstral),
+      dct_(static_cast<size_t>(num_cepstral) * num_filters),
+      logmel_(static_cast<size_t>(num_filters)) {
+  for (int k = 1; k < nc_; ++k)
+    for (int i = 0; i < nf_; ++i)
+      dct_[static_cast<size_t>(k) * nf_ + i] =
+          std::sqrt(2.0 / nf_) * std::cos(std::numbers::pi * k * (2 * i + 1) / (2.0 * nf_));
+}
+
+void Cepstrum::compute(const double* mel, double energy, double* c) {
+  for (int i = 0; i < nf_; ++i) logmel_[i] = std::log(mel[i]);
+  c[0] = std::log(energy);
+  for (int k = 1; k < nc_; ++k) {
+    double s = 0;
+    for (int i = 0; i < nf_; ++i) s += dct_[static_cast<size_t>(k) * nf_ + i] * logmel_[i];
+    c[k] = s;
+  }
+}
+
+}  // namespace dsp
 
 FeatureMatrix compute_mfcc(std::span<const float> signal, int sample_rate, const MfccParams& p) {
   const auto n = static_cast<long long>(signal.size());
@@ -17,28 +41,12 @@ FeatureMatrix compute_mfcc(std::span<const float> signal, int sample_rate, const
   const dsp::MelEnergies me = dsp::mel_energies(x, sample_rate,
                                                 {p.frame_length, p.frame_stride, p.fft_length,
                                                  p.num_filters, p.low_frequency, p.high_frequency});
-
-  // Orthonormal DCT-II rows 1..num_cepstral-1 (scipy dct(type=2, norm='ortho')); row 0 is never
-  // needed because c0 is replaced by the log frame energy.
-  const int nf = p.num_filters, nc = p.num_cepstral;
-  std::vector<double> dct(static_cast<size_t>(nc) * nf);
-  for (int k = 1; k < nc; ++k)
-    for (int i = 0; i < nf; ++i)
-      dct[static_cast<size_t>(k) * nf + i] =
-          std::sqrt(2.0 / nf) * std::cos(std::numbers::pi * k * (2 * i + 1) / (2.0 * nf));
-
+  const int nc = p.num_cepstral;
+  dsp::Cepstrum cepstrum(p.num_filters, nc);
   std::vector<double> cep(static_cast<size_t>(me.frames) * nc);
-  std::vector<double> logmel(static_cast<size_t>(nf));
-  for (int t = 0; t < me.frames; ++t) {
-    for (int i = 0; i < nf; ++i) logmel[i] = std::log(me.mel[static_cast<size_t>(t) * nf + i]);
-    double* c = &cep[static_cast<size_t>(t) * nc];
-    c[0] = std::log(me.energy[t]);
-    for (int k = 1; k < nc; ++k) {
-      double s = 0;
-      for (int i = 0; i < nf; ++i) s += dct[static_cast<size_t>(k) * nf + i] * logmel[i];
-      c[k] = s;
-    }
-  }
+  for (int t = 0; t < me.frames; ++t)
+    cepstrum.compute(&me.mel[static_cast<size_t>(t) * p.num_filters], me.energy[t],
+                     &cep[static_cast<size_t>(t) * nc]);
   if (p.win_size > 0) dsp::sliding_cmvn(cep, me.frames, nc, p.win_size);
 
   return FeatureMatrix{me.frames, nc, std::vector<float>(cep.begin(), cep.end())};
