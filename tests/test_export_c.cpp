@@ -4,7 +4,9 @@
 // cross-compile for Cortex-M4F. The CLI's bad-input errors are checked at the end.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <random>
 
 #include "deploy_test_util.hpp"
 #include "dkws/util.hpp"
@@ -53,6 +55,42 @@ int main(int argc, char **argv) {
 }
 )";
 
+struct HarnessRun {
+  CommandResult run;  // its output holds the stream check's line
+  size_t label_diff = 0, score_diff = 0, correct = 0, arena = 0;
+};
+
+// Exports q into dir, builds it with the harness as strict C99, classifies the clips with both the
+// generated code and the C++ int8 reference, and counts differences.
+HarnessRun run_harness(const deploy::QModel& q, const std::vector<std::vector<int16_t>>& clips,
+                       const std::vector<int>& labels, const fs::path& dir) {
+  HarnessRun h;
+  h.arena = deploy::export_c(q, dir / "lib").arena_bytes;
+  write_file(dir / "lib" / "harness.c", kHarness);
+  const auto build = run_shell("cd '" + (dir / "lib").string() +
+                               "' && cc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -o harness "
+                               "*.c -lm");
+  EXPECT_EQ(build.exit_code, 0) << build.output;
+  std::string pcm;
+  for (const auto& clip : clips) pcm.append(reinterpret_cast<const char*>(clip.data()), 32000);
+  write_file(dir / "clips.bin", pcm);
+  h.run = run_shell("'" + (dir / "lib" / "harness").string() + "' '" +
+                    (dir / "clips.bin").string() + "' '" + (dir / "out.bin").string() + "'");
+  EXPECT_EQ(h.run.exit_code, 0) << h.run.output;
+  const std::string out = read_file(dir / "out.bin");
+  const size_t k = q.classes.size();
+  EXPECT_EQ(out.size(), clips.size() * (k + 1));
+  if (out.size() != clips.size() * (k + 1)) return h;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const auto ref = deploy::classify_pcm(q, clips[i].data(), clips[i].size());
+    const int label = deploy::argmax_scores(ref);
+    h.label_diff += int(static_cast<unsigned char>(out[i * (k + 1)])) != label;
+    h.score_diff += std::memcmp(out.data() + i * (k + 1) + 1, ref.data(), k) != 0;
+    h.correct += label == labels[i];
+  }
+  return h;
+}
+
 class ExportC : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExportC, GeneratedCodeEqualsTheInt8ReferenceOnTheWholeTestSplit) {
@@ -61,38 +99,14 @@ TEST_P(ExportC, GeneratedCodeEqualsTheInt8ReferenceOnTheWholeTestSplit) {
   const DeployCase c = deploy_case(GetParam(), 0);
   ASSERT_EQ(c.clips.size(), 925u);
   TempDir t;
-  const auto summary = deploy::export_c(c.q, t / "lib");
-  EXPECT_GT(summary.arena_bytes, 0u);
-  write_file(t / "lib" / "harness.c", kHarness);
-  const auto build = run_shell("cd '" + (t / "lib").string() +
-                               "' && cc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -o harness "
-                               "*.c -lm");
-  ASSERT_EQ(build.exit_code, 0) << build.output;
-
-  std::string pcm;
-  for (const auto& clip : c.clips) pcm.append(reinterpret_cast<const char*>(clip.data()), 32000);
-  write_file(t / "clips.bin", pcm);
-  const auto run = run_shell("'" + (t / "lib" / "harness").string() + "' '" +
-                             (t / "clips.bin").string() + "' '" + (t / "out.bin").string() + "'");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const std::string out = read_file(t / "out.bin");
-  const size_t k = c.q.classes.size();
-  ASSERT_EQ(out.size(), c.clips.size() * (k + 1));
-  size_t label_diff = 0, score_diff = 0, correct = 0;
-  for (size_t i = 0; i < c.clips.size(); ++i) {
-    const auto ref = deploy::classify_pcm(c.q, c.clips[i].data(), c.clips[i].size());
-    const int label = deploy::argmax_scores(ref);
-    label_diff += int(static_cast<unsigned char>(out[i * (k + 1)])) != label;
-    score_diff += std::memcmp(out.data() + i * (k + 1) + 1, ref.data(), k) != 0;
-    correct += label == c.labels[i];
-  }
-  EXPECT_EQ(label_diff, 0u);
-  EXPECT_EQ(score_diff, 0u);
+  const HarnessRun h = run_harness(c.q, c.clips, c.labels, t.path());
+  const CommandResult& run = h.run;
+  EXPECT_EQ(h.label_diff, 0u);
+  EXPECT_EQ(h.score_diff, 0u);
   std::printf(
       "%s: %zu test clips, generated C == C++ int8 on every class and score; int8 "
       "accuracy from PCM (C front end) %.4f; arena %zu bytes\n",
-      GetParam().c_str(), c.clips.size(), double(correct) / double(c.clips.size()),
-      summary.arena_bytes);
+      GetParam().c_str(), c.clips.size(), double(h.correct) / double(c.clips.size()), h.arena);
   // Windows 0..(6 s - 1 s) / hop: every one equal to kws_classify on the same samples.
   EXPECT_NE(run.output.find("mismatches 0\n"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("stream windows 0 "), std::string::npos) << run.output;
@@ -108,6 +122,34 @@ TEST_P(ExportC, GeneratedCodeEqualsTheInt8ReferenceOnTheWholeTestSplit) {
 
 INSTANTIATE_TEST_SUITE_P(Deploy, ExportC, ::testing::Values("cc_kws12.json", "ei_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
+
+// Two dendrites with cascade weights (the committed cc model has one): the generated kernels'
+// cascade indexing against the C++ reference, on synthetic audio (no data needed).
+TEST(ExportC, TwoDendritesWithCascadeMatchTheReference) {
+  if (!have_tool("cc")) GTEST_SKIP() << "no C compiler";
+  Rng rng(11);
+  SavedModel m = dendritic_model(rng);
+  const deploy::QModel q = deploy::quantize(m, random_features(300, 5));
+  ASSERT_EQ(q.layers[2].dendrites, 2);
+  std::vector<std::vector<int16_t>> clips;
+  std::vector<int> labels;
+  std::mt19937 gen(9);
+  std::normal_distribution<float> noise(0, 1);
+  for (int i = 0; i < 40; ++i) {
+    std::vector<int16_t> clip(16000);
+    const float amp = 50.f * float(1 + i), hz = 200.f + 60.f * float(i);
+    for (size_t n = 0; n < clip.size(); ++n)
+      clip[n] =
+          int16_t(amp * std::sin(6.2831853f * hz * float(n) / 16000.f) + 0.2f * amp * noise(gen));
+    clips.push_back(std::move(clip));
+    labels.push_back(0);
+  }
+  TempDir t;
+  const HarnessRun h = run_harness(q, clips, labels, t.path());
+  EXPECT_EQ(h.label_diff, 0u);
+  EXPECT_EQ(h.score_diff, 0u);
+  EXPECT_NE(h.run.output.find("mismatches 0\n"), std::string::npos) << h.run.output;
+}
 
 // One line naming the problem, non-zero exit.
 void expect_cli_error(const std::string& args, const std::string& needle) {

@@ -9,17 +9,17 @@
 #include <random>
 
 #include "dendrite/dendrite_layer.hpp"
+#include "deploy_test_util.hpp"
 #include "dkws/audio.hpp"
 #include "dkws/deploy.hpp"
 #include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
 #include "dkws/util.hpp"
-#include "test_util.hpp"
 
 namespace {
 
 using namespace dkws;
-using dkws::testing::TempDir;
+using namespace dkws::testing;
 namespace fs = std::filesystem;
 
 TEST(Quantize, MultiplierMatchesExactProductWithinOne) {
@@ -42,58 +42,10 @@ TEST(Quantize, MultiplierMatchesExactProductWithinOne) {
   EXPECT_THROW(deploy::quantize_multiplier(std::ldexp(1.0, 31)), Error);
 }
 
-// A 650-feature model with two dendrites on a conv2d and on the dense output, with non-zero
-// cascade (u) and output (v) weights, so every part of the fold is exercised.
-SavedModel dendritic_model(Rng& rng) {
-  SavedModel m;
-  m.config.dendrites.activation = "tanh";
-  for (int c = 0; c < 4; ++c) m.classes.push_back("c" + std::to_string(c));
-  m.net.add(nn::make_reshape({50, 13, 1}));
-  auto conv = std::make_unique<dendrite::DendriteLayer>(nn::make_conv2d(1, 3, 3, 3),
-                                                        dendrite::Activation::kTanh, true);
-  auto dense = std::make_unique<dendrite::DendriteLayer>(nn::make_dense(25 * 6 * 3, 4),
-                                                         dendrite::Activation::kTanh, true);
-  for (auto* d : {conv.get(), dense.get()}) {
-    d->init(rng);
-    for (int k = 0; k < 2; ++k) {
-      auto g = d->base().clone_shape(rng);
-      d->add_dendrite(std::move(g));
-    }
-  }
-  m.net.add(std::move(conv));
-  m.net.add(nn::make_relu());
-  m.net.add(nn::make_maxpool2d(2, false));
-  m.net.add(nn::make_flatten());
-  m.net.add(std::move(dense));
-  std::normal_distribution<float> n01(0, 1);
-  std::mt19937 gen(3);
-  for (size_t i : {size_t(1), size_t(5)}) {
-    auto& d = static_cast<dendrite::DendriteLayer&>(m.net.layer(i));
-    for (int k = 0; k < 2; ++k) {
-      for (size_t c = 0; c < d.output_weight(k).value.size(); ++c)
-        d.output_weight(k).value[c] = 0.8f * n01(gen);
-      for (int j = 0; j < k; ++j)
-        for (size_t c = 0; c < d.cascade_weight(k, j).value.size(); ++c)
-          d.cascade_weight(k, j).value[c] = n01(gen);
-    }
-  }
-  return m;
-}
-
 TEST(Quantize, FoldedDendritesFollowTheFloatModel) {
   Rng rng(11);
   SavedModel m = dendritic_model(rng);
-  FeatureSet calib, eval;
-  std::mt19937 gen(5);
-  std::normal_distribution<float> n01(0, 1);
-  for (FeatureSet* s : {&calib, &eval}) {
-    s->frames = 50;
-    s->coeffs = 13;
-    for (int i = 0; i < 300; ++i) {
-      for (int j = 0; j < 650; ++j) s->x.push_back(n01(gen));
-      s->y.push_back(0);
-    }
-  }
+  const FeatureSet calib = random_features(300, 5), eval = random_features(300, 6);
   const deploy::QModel q = deploy::quantize(m, calib);
   ASSERT_EQ(q.layers.size(), 3u);  // conv (+relu), pool, dense: flatten/reshape are views
   EXPECT_EQ(q.layers[0].dendrites, 2);
