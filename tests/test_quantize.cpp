@@ -123,9 +123,8 @@ TEST(Quantize, FrontEndThatDoesNotFitTheModelIsAnError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("325 features"), std::string::npos) << e.what();
   }
-  deploy::QModel q;
-  EXPECT_THROW(deploy::check_input_rate(q, 8000, "clip.wav"), Error);
-  EXPECT_NO_THROW(deploy::check_input_rate(q, 16000, "clip.wav"));
+  EXPECT_THROW(deploy::check_input_rate(m.config.front_end, 8000, "clip.wav"), Error);
+  EXPECT_NO_THROW(deploy::check_input_rate(m.config.front_end, 16000, "clip.wav"));
   FrontEndConfig mfe;
   mfe.block = "mfe";
   EXPECT_THROW(deploy::c_front_end(mfe, nullptr, 0), Error);

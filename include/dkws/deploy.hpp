@@ -72,8 +72,8 @@ int argmax_scores(const std::vector<int8_t>& scores);  // first maximum
 std::vector<int8_t> classify_pcm(const QModel& q, const int16_t* pcm, size_t n);
 // The C front end's features (frames x coeffs) for one window; for the MFCC block only.
 std::vector<float> c_front_end(const FrontEndConfig& fe, const int16_t* pcm, size_t n);
-// Throws a one-line dkws::Error unless `rate` is the model's front-end input rate.
-void check_input_rate(const QModel& q, int rate, const std::string& what);
+// Throws a one-line dkws::Error unless `rate` is the front end's input rate.
+void check_input_rate(const FrontEndConfig& fe, int rate, const std::string& what);
 
 // A run quantized and evaluated: RUN is a run folder (holding model.json) or a model file.
 struct QuantizeRunOptions {

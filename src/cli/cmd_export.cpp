@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "dkws/deploy.hpp"
 #include "dkws/error.hpp"
+#include "dkws/model_file.hpp"
 
 namespace dkws::cli {
 namespace {
@@ -29,8 +30,12 @@ void export_c_format(const ExportArgs& a) {
   opt.data_dir = a.data_dir;
   opt.cache_dir = a.cache_dir;
   opt.quiet = a.quiet;
+  if (a.rate > 0) {  // before the slow part: calibration and evaluation
+    const auto run = std::filesystem::path(a.run);
+    const SavedModel m = load_model(std::filesystem::is_directory(run) ? run / "model.json" : run);
+    deploy::check_input_rate(m.config.front_end, a.rate, "export: --rate");
+  }
   const deploy::QuantizeRunResult r = deploy::quantize_run(a.run, opt);
-  if (a.rate > 0) deploy::check_input_rate(r.q, a.rate, "export: --rate");
   const deploy::ExportSummary s = deploy::export_c(r.q, a.out_dir);
   if (a.json) {
     nlohmann::json j = {{"format", "c"},

@@ -123,10 +123,10 @@ std::vector<int8_t> classify_pcm(const QModel& q, const int16_t* pcm, size_t n) 
   return run_int8(q, in.data());
 }
 
-void check_input_rate(const QModel& q, int rate, const std::string& what) {
-  if (rate != q.front_end.sample_rate)
+void check_input_rate(const FrontEndConfig& fe, int rate, const std::string& what) {
+  if (rate != fe.sample_rate)
     throw Error(fmt::format("{}: {} Hz input, but the model's front end expects {} Hz", what, rate,
-                            q.front_end.sample_rate));
+                            fe.sample_rate));
 }
 
 }  // namespace dkws::deploy
