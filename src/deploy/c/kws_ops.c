@@ -10,22 +10,24 @@ int32_t kws_requant(int32_t x, kws_mul_t q) {
   return (int32_t)((p + ((int64_t)1 << (q.shift - 1))) >> q.shift);
 }
 
-/* Accumulator of wide-layer row `row` at output (oy, ox). Padded cells are real 0: skipped. */
+/* Accumulator of wide-layer row `row` at output (oy, ox). Padded cells are real 0, so the kernel
+ * taps are clipped to the input once per position instead of tested one by one. */
 static int32_t conv_acc(const kws_layer_t* l, const int8_t* in, int row, int oy, int ox) {
   int32_t acc = l->bias[row];
   const int8_t* w = l->weight + (size_t)row * (size_t)(l->kh * l->kw * l->cin);
-  int a, b, c;
-  for (a = 0; a < l->kh; ++a) {
-    int iy = oy + a - l->pad_h;
-    if (iy < 0 || iy >= l->h) continue;
-    for (b = 0; b < l->kw; ++b) {
-      int ix = ox + b - l->pad_w;
-      const int8_t *x, *wk;
-      if (ix < 0 || ix >= l->w) continue;
-      x = in + ((size_t)iy * (size_t)l->w + (size_t)ix) * (size_t)l->cin;
-      wk = w + ((size_t)a * (size_t)l->kw + (size_t)b) * (size_t)l->cin;
-      for (c = 0; c < l->cin; ++c) acc += ((int32_t)x[c] - l->in_zp) * (int32_t)wk[c];
-    }
+  const int a0 = l->pad_h - oy > 0 ? l->pad_h - oy : 0;
+  const int a1 = l->h + l->pad_h - oy < l->kh ? l->h + l->pad_h - oy : l->kh;
+  const int b0 = l->pad_w - ox > 0 ? l->pad_w - ox : 0;
+  const int b1 = l->w + l->pad_w - ox < l->kw ? l->w + l->pad_w - ox : l->kw;
+  const int span = (b1 - b0) * l->cin, zp = l->in_zp;
+  int a, i;
+  for (a = a0; a < a1; ++a) {
+    const int8_t* x =
+        in + ((size_t)(oy + a - l->pad_h) * (size_t)l->w + (size_t)(ox + b0 - l->pad_w)) *
+                 (size_t)l->cin;
+    const int8_t* wk = w + ((size_t)a * (size_t)l->kw + (size_t)b0) * (size_t)l->cin;
+    /* Taps b0..b1 of one kernel row are contiguous in both the input and the weights. */
+    for (i = 0; i < span; ++i) acc += ((int32_t)x[i] - zp) * (int32_t)wk[i];
   }
   return acc;
 }
