@@ -8,6 +8,7 @@ DEB_PACKAGES += libonnx-dev libprotobuf-dev   # ONNX export: ONNX protobuf class
 # NodeSource's nodejs ships its own npm and conflicts with Debian's.
 DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
 DEB_PACKAGES += chromium chromium-driver   # headless browser for the sweep report page test
+DEB_PACKAGES += gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # firmware check (deploy)
 
 .PHONY: deps build test demo bench format clean
 

@@ -33,15 +33,17 @@ TEST(Config, AudioClassifierGetsItsOwnRecipe) {
 }
 
 TEST(Config, UnknownKeyIsNamed) {
-  EXPECT_NE(error_of({{"train", {{"learning_rate", 0.1}}}}).find("unknown key 'train.learning_rate'"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({{"train", {{"learning_rate", 0.1}}}}).find("unknown key 'train.learning_rate'"),
+      std::string::npos);
   EXPECT_NE(error_of({{"bogus", 1}}).find("'bogus'"), std::string::npos);
 }
 
 TEST(Config, OutOfRangeValuesAreNamed) {
   EXPECT_NE(error_of({{"train", {{"lr", -1.0}}}}).find("train.lr"), std::string::npos);
   EXPECT_NE(error_of({{"model", {{"num_conv", 4}}}}).find("model.num_conv"), std::string::npos);
-  EXPECT_NE(error_of({{"dendrites", {{"mode", "magic"}}}}).find("dendrites.mode"), std::string::npos);
+  EXPECT_NE(error_of({{"dendrites", {{"mode", "magic"}}}}).find("dendrites.mode"),
+            std::string::npos);
   EXPECT_NE(error_of({{"train", {{"epochs", "ten"}}}}).find("train.epochs"), std::string::npos);
   EXPECT_NE(error_of({{"model", {{"dropout", 1.0}}}}).find("model.dropout"), std::string::npos);
 }

@@ -146,7 +146,8 @@ TEST(Dendrite, ParameterFormulaHoldsOnSeveralLayers) {
       size_t counted = 0;
       for (auto* q : layer->params()) counted += q->value.size();
       const size_t C = size_t(c.channels), D = size_t(d);
-      EXPECT_EQ(counted, p * (D + 1) + C * D + C * D * (D ? D - 1 : 0) / 2) << c.base->kind() << " D=" << d;
+      EXPECT_EQ(counted, p * (D + 1) + C * D + C * D * (D ? D - 1 : 0) / 2)
+          << c.base->kind() << " D=" << d;
       EXPECT_EQ(counted, dendrite::dendrite_param_count(p, c.channels, d));
       layer->begin_candidates(3, rng);
       size_t with_candidates = 0;
@@ -186,13 +187,15 @@ TEST(Dendrite, CandidateGradientIsTheCascadeCorrelationGradient) {
     std::vector<double> md(C, 0), me(C, 0);
     const nn::Tensor d0 = candidate_d();
     for (size_t p = 0; p < positions; ++p)
-      for (int c = 0; c < C; ++c) md[size_t(c)] += d0[p * C + c] / positions, me[size_t(c)] += e[p * C + c] / positions;
+      for (int c = 0; c < C; ++c)
+        md[size_t(c)] += d0[p * C + c] / positions, me[size_t(c)] += e[p * C + c] / positions;
     auto score = [&] {
       const nn::Tensor d = candidate_d();
       double s = 0;
       for (int c = 0; c < C; ++c) {
         double cov = 0;
-        for (size_t p = 0; p < positions; ++p) cov += (d[p * C + c] - md[size_t(c)]) * (e[p * C + c] - me[size_t(c)]);
+        for (size_t p = 0; p < positions; ++p)
+          cov += (d[p * C + c] - md[size_t(c)]) * (e[p * C + c] - me[size_t(c)]);
         s += std::abs(cov);
       }
       return s;

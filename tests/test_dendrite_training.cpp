@@ -74,7 +74,8 @@ TEST_P(XorSeeds, CascadeCorrelationSolvesXorWhereTheBaselineCannot) {
     size_t end = i;
     while (end + 1 < cc.history.size() && cc.history[end + 1].phase == "P") ++end;
     ASSERT_GT(end, i) << "a dendrite phase needs more than one epoch";
-    EXPECT_GT(cc.history[end].dendrite_scores[0], cc.history[i].dendrite_scores[0]) << "phase at epoch " << i + 1;
+    EXPECT_GT(cc.history[end].dendrite_scores[0], cc.history[i].dendrite_scores[0])
+        << "phase at epoch " << i + 1;
     ++phases;
   }
   EXPECT_GE(phases, 1);
@@ -111,7 +112,9 @@ TEST(DendriteTraining, InstalledDendritesNeverChangeInTheNeuronPhase) {
   dendrite::wrap_layers(net, cfg.dendrites);
   auto* layer = dendrite::wrapped_layers(net)[0];
   layer->add_dendrite(layer->base().clone_shape(rng));
-  for (nn::Param* p : layer->output_weight(0).value.data.empty() ? std::vector<nn::Param*>{} : std::vector<nn::Param*>{&layer->output_weight(0)})
+  for (nn::Param* p : layer->output_weight(0).value.data.empty()
+                          ? std::vector<nn::Param*>{}
+                          : std::vector<nn::Param*>{&layer->output_weight(0)})
     for (float& v : p->value.data) v = 0.5f;
   const auto g_before = layer->dendrite_layer(0).params()[0]->value.data;
   const auto f_before = layer->base().params()[0]->value.data;

@@ -37,7 +37,8 @@ void check_family(const std::string& family) {
   const json& c = all.at(family);
   RunConfig cfg = parse_run_config({{"model", c.at("spec")}}, "fixture");
   Rng rng(1);
-  nn::Sequential net = nn::build_model(cfg.model, c.at("frames"), c.at("coeffs"), c.at("classes"), rng);
+  nn::Sequential net =
+      nn::build_model(cfg.model, c.at("frames"), c.at("coeffs"), c.at("classes"), rng);
   auto params = net.params();
   const json& ps = c.at("params");
   ASSERT_EQ(params.size(), ps.size());
@@ -79,8 +80,12 @@ void check_family(const std::string& family) {
   }
 }
 
-TEST(ModelParity, EdgeImpulseConv1DMatchesTorch) { check_family("ei_conv1d"); }
-TEST(ModelParity, AudioClassifierMatchesTorch) { check_family("audio_classifier"); }
+TEST(ModelParity, EdgeImpulseConv1DMatchesTorch) {
+  check_family("ei_conv1d");
+}
+TEST(ModelParity, AudioClassifierMatchesTorch) {
+  check_family("audio_classifier");
+}
 
 TEST(ModelParity, EdgeImpulseConv1DHas1347ParamsFor3Classes) {
   Rng rng(1);

@@ -37,9 +37,9 @@ TaskData make_task() {
 }
 
 RunConfig toy_config(int epochs = 15) {
-  RunConfig c = parse_run_config({{"train", {{"epochs", epochs}, {"lr", 0.01}}},
-                                  {"dendrites", {{"n_epochs_to_switch", 100}}}},
-                                 "toy");
+  RunConfig c = parse_run_config(
+      {{"train", {{"epochs", epochs}, {"lr", 0.01}}}, {"dendrites", {{"n_epochs_to_switch", 100}}}},
+      "toy");
   return c;
 }
 
@@ -98,7 +98,8 @@ TEST(Train, ModeNoneStopsEarlyWhenValidationStalls) {
 
 TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
   dkws::testing::TempDir tmp;
-  RunConfig cfg = parse_run_config({{"model", {{"family", "audio_classifier"}, {"num_conv", 1}, {"num_linear", 2}}}}, "t");
+  RunConfig cfg = parse_run_config(
+      {{"model", {{"family", "audio_classifier"}, {"num_conv", 1}, {"num_linear", 2}}}}, "t");
   Rng rng(3);
   SavedModel m;
   m.config = cfg;

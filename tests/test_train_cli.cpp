@@ -16,11 +16,12 @@ json read_json(const std::filesystem::path& p) {
 }
 
 std::string train_args(const std::filesystem::path& out) {
-  return "train -q --task kws12 --data " + dkws::testing::data_dir().string() +
-         " --cache " + (out.parent_path() / "cache").string() +
+  return "train -q --task kws12 --data " + dkws::testing::data_dir().string() + " --cache " +
+         (out.parent_path() / "cache").string() +
          " --set model.family=audio_classifier --set model.num_conv=1 --set model.width=0.5"
          " --dendrites cc --set dendrites.n_epochs_to_switch=3 --set dendrites.p_epochs_to_switch=2"
-         " --set dendrites.max_dendrites=1 --epochs 24 --seed 3 --out " + out.string();
+         " --set dendrites.max_dendrites=1 --epochs 24 --seed 3 --out " +
+         out.string();
 }
 
 TEST(TrainCli, WritesModelMetricsAndConfusion) {

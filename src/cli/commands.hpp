@@ -9,5 +9,7 @@ void register_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_report(CLI::App& app);
 void register_listen(CLI::App& app);
+void register_export(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace dkws::cli

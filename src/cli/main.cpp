@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   dkws::cli::register_data(app);
   dkws::cli::register_report(app);
   dkws::cli::register_listen(app);
+  dkws::cli::register_export(app);
+  dkws::cli::register_quantize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,105 @@
+// dkws export RUN --format FORMAT --out DIR: a trained run as deployable code. Each format is one
+// entry in exporters(); `c` quantizes to int8 and writes the C99 library (src/deploy).
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "dkws/deploy.hpp"
+#include "dkws/error.hpp"
+#include "dkws/model_file.hpp"
+
+namespace dkws::cli {
+namespace {
+
+struct ExportArgs {
+  std::string run;
+  std::string format = "c";
+  std::string out_dir;
+  std::string data_dir;
+  std::string cache_dir = ".cache/dkws";
+  int rate = 0;  // input rate of the target; 0: the model's own
+  bool quiet = false;
+  bool json = false;
+};
+
+void export_c_format(const ExportArgs& a) {
+  deploy::QuantizeRunOptions opt;
+  opt.data_dir = a.data_dir;
+  opt.cache_dir = a.cache_dir;
+  opt.quiet = a.quiet;
+  if (a.rate > 0) {  // before the slow part: calibration and evaluation
+    const auto run = std::filesystem::path(a.run);
+    const SavedModel m = load_model(std::filesystem::is_directory(run) ? run / "model.json" : run);
+    deploy::check_input_rate(m.config.front_end, a.rate, "export: --rate");
+  }
+  const deploy::QuantizeRunResult r = deploy::quantize_run(a.run, opt);
+  const deploy::ExportSummary s = deploy::export_c(r.q, a.out_dir);
+  if (a.json) {
+    nlohmann::json j = {{"format", "c"},
+                        {"out", a.out_dir},
+                        {"arena_bytes", s.arena_bytes},
+                        {"stream_state_bytes", s.stream_bytes},
+                        {"int8_bytes", s.weight_bytes},
+                        {"float_val_accuracy", r.float_val},
+                        {"float_test_accuracy", r.float_test},
+                        {"int8_val_accuracy", r.int8_val},
+                        {"int8_test_accuracy", r.int8_test}};
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  fmt::print("accuracy     float   int8\n  val       {:.4f}  {:.4f}\n  test      {:.4f}  {:.4f}\n",
+             r.float_val, r.int8_val, r.float_test, r.int8_test);
+  fmt::print(
+      "arena {} bytes (static, kws_classify); stream state {} bytes (kws_feed); "
+      "model data {} bytes\n",
+      s.arena_bytes, s.stream_bytes, s.weight_bytes);
+  fmt::print("wrote {} files to {} (metrics: {})\n", s.files.size(), a.out_dir,
+             r.metrics_path.string());
+}
+
+// One entry per --format; the ONNX exporter joins here.
+const std::map<std::string, std::function<void(const ExportArgs&)>>& exporters() {
+  static const std::map<std::string, std::function<void(const ExportArgs&)>> table = {
+      {"c", export_c_format},
+  };
+  return table;
+}
+
+void run_export(const ExportArgs& a) {
+  auto it = exporters().find(a.format);
+  if (it == exporters().end()) {
+    std::string known;
+    for (const auto& [name, fn] : exporters()) known += (known.empty() ? "" : ", ") + name;
+    throw Error(fmt::format("export: --format: unknown format '{}' ({})", a.format, known));
+  }
+  if (!std::filesystem::exists(a.run))
+    throw Error(fmt::format("{}: no such run folder or model file", a.run));
+  it->second(a);
+}
+
+}  // namespace
+
+void register_export(CLI::App& app) {
+  auto args = std::make_shared<ExportArgs>();
+  auto* sub = app.add_subcommand(
+      "export",
+      "Export a trained run: --format c quantizes to int8 (calibrated on the training split, float "
+      "and int8 accuracy written to metrics.json) and writes a C99 library with the MFCC front "
+      "end");
+  sub->add_option("run", args->run, "Run folder (holding model.json) or model file")->required();
+  sub->add_option("--format", args->format, "Output format: c")->capture_default_str();
+  sub->add_option("--out", args->out_dir, "Folder for the generated files")->required();
+  sub->add_option("--data", args->data_dir, "Data folder (default: the model's, $DKWS_DATA)");
+  sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")
+      ->capture_default_str();
+  sub->add_option("--rate", args->rate,
+                  "Sample rate of the target's audio input; must be the model's (default)");
+  sub->add_flag("--quiet", args->quiet, "No progress or notes on stderr");
+  sub->add_flag("--json", args->json, "Print a JSON summary instead of the table");
+  sub->callback([args] { run_export(*args); });
+}
+
+}  // namespace dkws::cli

@@ -1,0 +1,120 @@
+// Shared by the deploy tests: the committed models quantized on kws12, real test clips as int16,
+// and running a shell command.
+#pragma once
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dendrite/dendrite_layer.hpp"
+#include "dkws/audio.hpp"
+#include "dkws/deploy.hpp"
+#include "dkws/nn/layers.hpp"
+#include "test_util.hpp"
+
+namespace dkws::testing {
+
+struct DeployCase {
+  deploy::QModel q;
+  std::vector<std::vector<int16_t>> clips;  // the kws12 test split, 16 kHz, 1 s
+  std::vector<int> labels;
+};
+
+// Quantizes tests/fixtures/deploy/<name> (calibrated on the kws12 training split) and loads up to
+// max_clips test clips (0: all).
+inline DeployCase deploy_case(const std::string& name, size_t max_clips) {
+  DeployCase c;
+  TempDir t;
+  std::filesystem::copy_file(source_dir() / "tests" / "fixtures" / "deploy" / name,
+                             t / "model.json");
+  deploy::QuantizeRunOptions opt;
+  opt.data_dir = data_dir();
+  opt.cache_dir = std::filesystem::current_path() / "deploy_test_cache";
+  opt.quiet = true;
+  c.q = deploy::quantize_run(t.path(), opt).q;
+  TaskSpec spec;
+  spec.name = "kws12";
+  spec.data_dir = data_dir();
+  spec.front_end = c.q.front_end;
+  spec.cache_dir = opt.cache_dir;
+  spec.quiet = true;
+  const TaskData data = load_task(spec);
+  const size_t n = max_clips ? std::min(max_clips, data.test.size()) : data.test.size();
+  for (size_t i = 0; i < n; ++i) {
+    const auto audio = load_audio(data_dir() / data.test.paths[i], {16000, 1.0});
+    c.clips.emplace_back(audio.begin(), audio.end());
+    c.labels.push_back(data.test.y[i]);
+  }
+  return c;
+}
+
+// A 650-feature model with two dendrites on a conv2d and on the dense output, with non-zero
+// cascade (u) and output (v) weights, so every part of the fold is exercised.
+inline SavedModel dendritic_model(Rng& rng) {
+  SavedModel m;
+  m.config.dendrites.activation = "tanh";
+  for (int c = 0; c < 4; ++c) m.classes.push_back("c" + std::to_string(c));
+  m.net.add(nn::make_reshape({50, 13, 1}));
+  auto conv = std::make_unique<dendrite::DendriteLayer>(nn::make_conv2d(1, 3, 3, 3),
+                                                        dendrite::Activation::kTanh, true);
+  auto dense = std::make_unique<dendrite::DendriteLayer>(nn::make_dense(25 * 6 * 3, 4),
+                                                         dendrite::Activation::kTanh, true);
+  for (auto* d : {conv.get(), dense.get()}) {
+    d->init(rng);
+    for (int k = 0; k < 2; ++k) {
+      auto g = d->base().clone_shape(rng);
+      d->add_dendrite(std::move(g));
+    }
+  }
+  m.net.add(std::move(conv));
+  m.net.add(nn::make_relu());
+  m.net.add(nn::make_maxpool2d(2, false));
+  m.net.add(nn::make_flatten());
+  m.net.add(std::move(dense));
+  std::normal_distribution<float> n01(0, 1);
+  std::mt19937 gen(3);
+  for (size_t i : {size_t(1), size_t(5)}) {
+    auto& d = static_cast<dendrite::DendriteLayer&>(m.net.layer(i));
+    for (int k = 0; k < 2; ++k) {
+      for (size_t c = 0; c < d.output_weight(k).value.size(); ++c)
+        d.output_weight(k).value[c] = 0.8f * n01(gen);
+      for (int j = 0; j < k; ++j)
+        for (size_t c = 0; c < d.cascade_weight(k, j).value.size(); ++c)
+          d.cascade_weight(k, j).value[c] = n01(gen);
+    }
+  }
+  return m;
+}
+
+// n rows of 50 x 13 N(0, 1) features (the scale of CMVN'd MFCCs).
+inline FeatureSet random_features(int n, unsigned seed) {
+  FeatureSet s;
+  s.frames = 50;
+  s.coeffs = 13;
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> n01(0, 1);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 650; ++j) s.x.push_back(n01(gen));
+    s.y.push_back(0);
+  }
+  return s;
+}
+
+inline CommandResult run_shell(const std::string& cmd) {
+  CommandResult r{-1, {}};
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline bool have_tool(const std::string& tool) {
+  return run_shell("command -v " + tool + " >/dev/null").exit_code == 0;
+}
+
+}  // namespace dkws::testing
