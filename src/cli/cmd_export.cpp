@@ -1,5 +1,6 @@
 // dkws export RUN --format FORMAT --out DIR: a trained run as deployable code. Each format is one
-// entry in exporters(); `c` quantizes to int8 and writes the C99 library (src/deploy).
+// entry in exporters(); `c` quantizes to int8 and writes the C99 library (src/deploy), `onnx`
+// writes the float model as ONNX.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 #include "dkws/deploy.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
+#include "dkws/onnx_export.hpp"
 
 namespace dkws::cli {
 namespace {
@@ -60,10 +62,37 @@ void export_c_format(const ExportArgs& a) {
              r.metrics_path.string());
 }
 
-// One entry per --format; the ONNX exporter joins here.
+// `onnx`: the float model as OUT/model.onnx (dendrites in standard ops), checked by the ONNX
+// checker.
+void export_onnx_format(const ExportArgs& a) {
+  const auto run = std::filesystem::path(a.run);
+  const SavedModel m = load_model(std::filesystem::is_directory(run) ? run / "model.json" : run);
+  if (a.rate > 0) deploy::check_input_rate(m.config.front_end, a.rate, "export: --rate");
+  std::filesystem::create_directories(a.out_dir);
+  const auto path = std::filesystem::path(a.out_dir) / "model.onnx";
+  const deploy::OnnxExportInfo info = deploy::export_onnx(m, path);
+  if (a.json) {
+    fmt::print("{}\n", nlohmann::json{{"format", "onnx"},
+                                      {"out", path.string()},
+                                      {"input", {"features", {"batch", info.frames, info.coeffs}}},
+                                      {"classes", info.classes},
+                                      {"nodes", info.nodes},
+                                      {"weights", info.weights},
+                                      {"bytes", info.bytes}}
+                           .dump());
+    return;
+  }
+  fmt::print(
+      "wrote {} ({} bytes, {} nodes, {} weights; input '{}' [batch, {}, {}], outputs '{}', '{}')\n",
+      path.string(), info.bytes, info.nodes, info.weights, deploy::kOnnxInput, info.frames,
+      info.coeffs, deploy::kOnnxLogits, deploy::kOnnxScores);
+}
+
+// One entry per --format.
 const std::map<std::string, std::function<void(const ExportArgs&)>>& exporters() {
   static const std::map<std::string, std::function<void(const ExportArgs&)>> table = {
       {"c", export_c_format},
+      {"onnx", export_onnx_format},
   };
   return table;
 }
@@ -88,9 +117,9 @@ void register_export(CLI::App& app) {
       "export",
       "Export a trained run: --format c quantizes to int8 (calibrated on the training split, float "
       "and int8 accuracy written to metrics.json) and writes a C99 library with the MFCC front "
-      "end");
+      "end; --format onnx writes the float model (dendrites included) as OUT/model.onnx");
   sub->add_option("run", args->run, "Run folder (holding model.json) or model file")->required();
-  sub->add_option("--format", args->format, "Output format: c")->capture_default_str();
+  sub->add_option("--format", args->format, "Output format: c | onnx")->capture_default_str();
   sub->add_option("--out", args->out_dir, "Folder for the generated files")->required();
   sub->add_option("--data", args->data_dir, "Data folder (default: the model's, $DKWS_DATA)");
   sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")
