@@ -39,9 +39,10 @@ struct SynthSummary {
 // The words spoken for "unknown" when none are given: the Speech Commands vocabulary.
 std::vector<std::string> default_unknown_words();
 
-// Writes the dataset into opt.out (created; existing class folders of the same names are
-// replaced). Throws dkws::Error for a missing tool (naming it), an unusable keyword, a tool that
-// fails, or an existing `out` that is not a folder.
+// Writes the dataset to opt.out: built beside it and renamed into place. An existing opt.out made
+// by synth (it holds synth_manifest.json) is replaced whole; any other non-empty folder is
+// refused, so user data is never overwritten. Throws dkws::Error for a missing tool (naming it), an
+// unusable keyword, a tool that fails, or an existing `out` that is not a folder.
 SynthSummary synthesize_dataset(const SynthOptions& opt);
 
 }  // namespace dkws

@@ -45,9 +45,12 @@ void run_eval(const EvalArgs& a) {
 
   TaskSpec spec;
   spec.name = a.task.empty() ? m.config.task : a.task;
-  spec.data_dir = !a.data_dir.empty()          ? std::filesystem::path(a.data_dir)
-                  : !m.config.data_dir.empty() ? m.config.data_dir
-                                               : default_data_dir();
+  // The model's own data folder only serves its own task: a model trained on a synthetic folder
+  // and evaluated on kw3 needs the Speech Commands folder.
+  const bool own_task = spec.name == m.config.task;
+  spec.data_dir = !a.data_dir.empty()                      ? std::filesystem::path(a.data_dir)
+                  : own_task && !m.config.data_dir.empty() ? m.config.data_dir
+                                                           : default_data_dir();
   if (spec.data_dir.empty()) throw Error("no data: pass --data DIR or set DKWS_DATA");
   spec.front_end = m.config.front_end;  // the features the model was trained on
   spec.cache_dir = a.cache_dir;
@@ -134,7 +137,8 @@ void register_eval(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--task", args->task, "Task: kws12 | kw3 | folder (default: the model's)");
   sub->add_option("--data", args->data_dir,
-                  "Data folder (default: the model's, else $DKWS_DATA or ../shared/data)");
+                  "Data folder (default: the model's for its own task, else $DKWS_DATA or "
+                  "../shared/data)");
   sub->add_option("--split", args->split, "Split to evaluate")
       ->check(CLI::IsMember({"train", "val", "test"}))
       ->capture_default_str();
