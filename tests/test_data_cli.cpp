@@ -196,6 +196,66 @@ TEST(DataCli, InspectReportsSpeakersInTwoSplits) {
   EXPECT_EQ(r.output.find("cafebabe is in"), std::string::npos);
 }
 
+// The three import formats through the CLI: inspect names the layout and the splits each format
+// implies, and split turns any of them into a TSV that reads back the same clips.
+TEST(DataCli, ImportsSpeechCommandsClassFoldersAndEdgeImpulse) {
+  TempDir t;
+  const char* speakers[] = {"a1b2c3d4", "0badf00d", "12345678", "cafebabe", "deadbeef"};
+  nlohmann::json ei = nlohmann::json::array();
+  int n = 0;
+  for (const char* label : {"yes", "no"}) {
+    for (const char* s : speakers) {
+      const std::string name = std::string(s) + "_nohash_0.wav";
+      clip(t / "sc" / label / name, 300 + 37 * n);
+      clip(t / "cf" / label / name, 300 + 37 * n);
+      const std::string cat = n % 5 == 4 ? "testing" : "training";
+      const std::string path =
+          cat + "/" + label + "." + s + "_nohash_0.wav.x" + std::to_string(n) + ".wav";
+      clip(t / "ei" / path, 300 + 37 * n);
+      ei.push_back({{"path", path},
+                    {"name", std::string(label) + "." + s + "_nohash_0"},
+                    {"category", cat},
+                    {"label", {{"type", "label"}, {"label", label}}}});
+      ++n;
+    }
+  }
+  dkws::testing::write_file(t / "sc/validation_list.txt",
+                            "yes/a1b2c3d4_nohash_0.wav\nno/a1b2c3d4_nohash_0.wav\n");
+  dkws::testing::write_file(t / "sc/testing_list.txt",
+                            "yes/0badf00d_nohash_0.wav\nno/0badf00d_nohash_0.wav\n");
+  dkws::testing::write_file(t / "ei/info.labels",
+                            nlohmann::json{{"version", 1}, {"files", ei}}.dump());
+  auto inspect = [&](const char* dir) {
+    const auto r = run_cli("data inspect --json \"" + (t / dir).string() + "\" 2>/dev/null");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output);
+  };
+  const auto sc = inspect("sc"), cf = inspect("cf"), eij = inspect("ei");
+  EXPECT_EQ(sc["layout"], "speech_commands");
+  EXPECT_EQ(sc["splits"]["val"], 2);
+  EXPECT_EQ(sc["splits"]["test"], 2);
+  EXPECT_EQ(cf["layout"], "class_folders");
+  EXPECT_EQ(eij["layout"], "edge_impulse");
+  EXPECT_EQ(eij["splits"]["test"], 2);  // Edge Impulse's testing category
+  for (const auto* j : {&sc, &cf, &eij}) {
+    EXPECT_EQ((*j)["clips"], 10);
+    EXPECT_EQ((*j)["speakers"], 5);  // EI's random file suffix is not taken for a speaker
+    EXPECT_EQ((*j)["classes"].size(), 2u);
+    EXPECT_TRUE((*j)["problems"].empty()) << (*j)["problems"].dump();
+  }
+  for (const char* dir : {"sc", "cf", "ei"}) {
+    const fs::path out = t / (std::string(dir) + ".tsv");
+    ASSERT_EQ(
+        run_cli("data split \"" + (t / dir).string() + "\" -o \"" + out.string() + "\"").exit_code,
+        0);
+    const auto j = nlohmann::json::parse(
+        run_cli("data inspect --json \"" + out.string() + "\" 2>/dev/null").output);
+    EXPECT_EQ(j["layout"], "split_tsv");
+    EXPECT_EQ(j["clips"], 10) << dir;
+    EXPECT_TRUE(j["speaker_overlap"].empty()) << dir;
+  }
+}
+
 TEST(DataCli, ErrorsAndHelp) {
   const auto r = run_cli("data inspect /nonexistent/dkws_dataset");
   EXPECT_NE(r.exit_code, 0);
