@@ -60,13 +60,13 @@ struct DendriteSpec {
 // SpecAugment masks are cheap and drawn afresh for every row of every epoch. Everything is
 // deterministic in train.seed.
 struct AugmentSpec {
-  int variants = 0;                // augmented copies per training clip; 0 disables waveform aug
-  std::string noise_dir;           // noise recordings to mix in; relative to data_dir; "" none
-  double noise_prob = 0.8;         // chance that a variant gets noise
+  int variants = 0;         // augmented copies per training clip; 0 disables waveform aug
+  std::string noise_dir;    // noise recordings to mix in; relative to data_dir; "" none
+  double noise_prob = 0.8;  // chance that a variant gets noise
   std::vector<double> snr_db = {5, 20};   // [lo, hi]: SNR drawn uniformly (dB)
-  double shift_ms = 100;           // time shift drawn uniformly in [-shift_ms, shift_ms]
+  double shift_ms = 100;                  // time shift drawn uniformly in [-shift_ms, shift_ms]
   std::vector<double> gain_db = {-6, 6};  // [lo, hi]: gain drawn uniformly (dB)
-  int time_masks = 0;              // SpecAugment: masks per row, width uniform in [0, max]
+  int time_masks = 0;                     // SpecAugment: masks per row, width uniform in [0, max]
   int time_mask_frames = 10;
   int freq_masks = 0;
   int freq_mask_bins = 4;

@@ -111,11 +111,10 @@ TaskData load_task(const TaskSpec& spec) {
     if (s == 0) train_clips.push_back(c);
   }
   if (spec.augment.variants > 0) {
-    const fs::path aug_cache =
-        spec.cache_dir.empty()
-            ? fs::path()
-            : data::cache_file_for(spec.cache_dir, spec.name + "-augment", spec.data_dir,
-                                   spec.front_end);
+    const fs::path aug_cache = spec.cache_dir.empty()
+                                   ? fs::path()
+                                   : data::cache_file_for(spec.cache_dir, spec.name + "-augment",
+                                                          spec.data_dir, spec.front_end);
     out.train_variants.frames = out.train.frames;
     out.train_variants.coeffs = out.train.coeffs;
     out.train_variants.x = data::augmented_rows(train_clips, spec, aug_cache);

@@ -53,16 +53,11 @@ void check(bool ok, const std::string& source, const std::string& key, const std
 }
 
 json augment_json(const AugmentSpec& a) {
-  return {{"variants", a.variants},
-          {"noise_dir", a.noise_dir},
-          {"noise_prob", a.noise_prob},
-          {"snr_db", a.snr_db},
-          {"shift_ms", a.shift_ms},
-          {"gain_db", a.gain_db},
-          {"time_masks", a.time_masks},
-          {"time_mask_frames", a.time_mask_frames},
-          {"freq_masks", a.freq_masks},
-          {"freq_mask_bins", a.freq_mask_bins}};
+  return {{"variants", a.variants},     {"noise_dir", a.noise_dir},
+          {"noise_prob", a.noise_prob}, {"snr_db", a.snr_db},
+          {"shift_ms", a.shift_ms},     {"gain_db", a.gain_db},
+          {"time_masks", a.time_masks}, {"time_mask_frames", a.time_mask_frames},
+          {"freq_masks", a.freq_masks}, {"freq_mask_bins", a.freq_mask_bins}};
 }
 
 // A [lo, hi] pair of numbers; the type check has already made it an array.
@@ -144,9 +139,9 @@ RunConfig from_merged(const json& j, const std::string& source) {
         throw Error(fmt::format("{}: augment.{}: expected numbers, got {}", source, key, v.dump()));
     return v.get<std::vector<double>>();
   };
-  c.augment = {a.at("variants"),   a.at("noise_dir"),        a.at("noise_prob"),
-               numbers("snr_db"),  a.at("shift_ms"),         numbers("gain_db"),
-               a.at("time_masks"), a.at("time_mask_frames"), a.at("freq_masks"),
+  c.augment = {a.at("variants"),      a.at("noise_dir"),        a.at("noise_prob"),
+               numbers("snr_db"),     a.at("shift_ms"),         numbers("gain_db"),
+               a.at("time_masks"),    a.at("time_mask_frames"), a.at("freq_masks"),
                a.at("freq_mask_bins")};
   return c;
 }

@@ -6,9 +6,9 @@
 
 namespace dkws {
 
-EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vector<nn::Param*>& learning,
-                       const FeatureSet& train, int batch_size, Rng& rng, EpochScratch& s,
-                       EpochAugment* aug) {
+EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser,
+                       const std::vector<nn::Param*>& learning, const FeatureSet& train,
+                       int batch_size, Rng& rng, EpochScratch& s, EpochAugment* aug) {
   s.order.resize(train.size());
   std::iota(s.order.begin(), s.order.end(), size_t(0));
   for (size_t i = s.order.size(); i > 1; --i) std::swap(s.order[i - 1], s.order[rng.below(i)]);

@@ -31,8 +31,9 @@ struct EpochAugment {
   Rng rng;
 };
 
-EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vector<nn::Param*>& learning,
-                       const FeatureSet& train, int batch_size, Rng& rng, EpochScratch& scratch,
+EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser,
+                       const std::vector<nn::Param*>& learning, const FeatureSet& train,
+                       int batch_size, Rng& rng, EpochScratch& scratch,
                        EpochAugment* augment = nullptr);
 
 }  // namespace dkws

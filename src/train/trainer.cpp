@@ -28,14 +28,19 @@ double seconds_since(Clock::time_point t) {
 class Trainer {
  public:
   Trainer(nn::Sequential& net, const RunConfig& cfg, const TaskData& data, const TrainOptions& opt)
-      : net_(net), cfg_(cfg), data_(data), opt_(opt), tracker_(cfg.dendrites),
+      : net_(net),
+        cfg_(cfg),
+        data_(data),
+        opt_(opt),
+        tracker_(cfg.dendrites),
         rng_(cfg.train.seed * 0x2545F4914F6CDD1Dull + 7),
         bar_("train", size_t(cfg.train.epochs), opt.quiet) {
     if (cfg.augment.enabled()) {
       if (cfg.augment.variants > 0 && data.variants != cfg.augment.variants)
-        throw Error(fmt::format("train: augment.variants is {} but the task was loaded with {} "
-                                "variants (set TaskSpec::augment)",
-                                cfg.augment.variants, data.variants));
+        throw Error(
+            fmt::format("train: augment.variants is {} but the task was loaded with {} "
+                        "variants (set TaskSpec::augment)",
+                        cfg.augment.variants, data.variants));
       augment_.emplace();
       augment_->variants = &data.train_variants;
       augment_->n_variants = data.variants;
@@ -164,9 +169,8 @@ void Trainer::dendrite_phase() {
     const auto start = Clock::now();
     EpochRecord rec = begin_record('P');
     for (auto* layer : layers) layer->reset_epoch_scores();
-    const EpochStats st =
-        train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_, scratch_,
-                    epoch_augment());
+    const EpochStats st = train_epoch(net_, candidate_opt, candidates, data_.train,
+                                      cfg_.train.batch_size, rng_, scratch_, epoch_augment());
     rec.train_loss = st.loss;
     rec.train_acc = st.acc;
     rec.val_acc = result_.history.empty() ? 0 : result_.history.back().val_acc;
