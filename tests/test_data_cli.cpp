@@ -122,6 +122,7 @@ TEST(DataCli, InspectJson) {
   EXPECT_TRUE(kinds["stereo_nohash_0.wav"].count("channels"));
   EXPECT_TRUE(kinds["short_nohash_0.wav"].count("short"));
   EXPECT_TRUE(kinds["silent_nohash_0.wav"].count("silent"));
+  EXPECT_FALSE(j["synthetic"].get<bool>());
   ASSERT_EQ(j["duplicates"].size(), 1u);
   EXPECT_EQ(j["duplicates"][0].size(), 2u);
   EXPECT_EQ(j["classes"].size(), 2u);

@@ -82,6 +82,7 @@ TEST(SynthCli, DatasetIsSpeakerAwareAndRepeatsBySeed) {
   // The folder reads as class folders; every voice stays in one split; nothing is broken.
   const auto j = nlohmann::json::parse(run_cli("data inspect --json " + q(t / "a")).output);
   EXPECT_EQ(j["layout"], "class_folders");
+  EXPECT_TRUE(j["synthetic"].get<bool>());
   std::set<std::string> classes;
   for (const auto& cl : j["classes"]) {
     classes.insert(cl["name"].get<std::string>());

@@ -34,6 +34,8 @@ void print_inspect(const nlohmann::json& r) {
   fmt::print("dataset {} ({} layout): {} clips, {} classes, {} speakers\n",
              r["root"].get<std::string>(), r["layout"].get<std::string>(), r["clips"].get<size_t>(),
              r["classes"].size(), r["speakers"].get<size_t>());
+  if (r["synthetic"].get<bool>())
+    fmt::print("SYNTHETIC data (text-to-speech, see synth_manifest.json), not recordings\n");
   const auto& sp = r["splits"];
   fmt::print("splits: train {}, val {}, test {}\n\n", sp["train"].get<size_t>(),
              sp["val"].get<size_t>(), sp["test"].get<size_t>());
