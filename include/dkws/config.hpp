@@ -54,6 +54,25 @@ struct DendriteSpec {
   bool restart_only = false;           // the `restart` control arm: resets without dendrites
 };
 
+// Training-time augmentation (all off by default). Waveform changes (time shift, noise mixing,
+// gain) are baked into `variants` precomputed copies of every training clip, because features
+// cost far more than a training step; each epoch draws, per row, the clean clip or one variant.
+// SpecAugment masks are cheap and drawn afresh for every row of every epoch. Everything is
+// deterministic in train.seed.
+struct AugmentSpec {
+  int variants = 0;         // augmented copies per training clip; 0 disables waveform aug
+  std::string noise_dir;    // noise recordings to mix in; relative to data_dir; "" none
+  double noise_prob = 0.8;  // chance that a variant gets noise
+  std::vector<double> snr_db = {5, 20};   // [lo, hi]: SNR drawn uniformly (dB)
+  double shift_ms = 100;                  // time shift drawn uniformly in [-shift_ms, shift_ms]
+  std::vector<double> gain_db = {-6, 6};  // [lo, hi]: gain drawn uniformly (dB)
+  int time_masks = 0;                     // SpecAugment: masks per row, width uniform in [0, max]
+  int time_mask_frames = 10;
+  int freq_masks = 0;
+  int freq_mask_bins = 4;
+  bool enabled() const { return variants > 0 || time_masks > 0 || freq_masks > 0; }
+};
+
 struct RunConfig {
   std::string task = "kws12";                // "kws12" | "kw3" | "folder"
   std::filesystem::path data_dir;            // empty: $DKWS_DATA or ../shared/data
@@ -61,6 +80,7 @@ struct RunConfig {
   ModelSpec model;
   TrainSpec train;
   DendriteSpec dendrites;
+  AugmentSpec augment;
 
   nlohmann::json to_json() const;
 };

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dkws/config.hpp"
 #include "dkws/dsp.hpp"
 
 namespace dkws {
@@ -56,7 +57,8 @@ struct SplitSummary {
 };
 // Re-splits every readable clip of `root` by speaker hash (split_for_speaker) and writes a split
 // TSV ("split<TAB>label<TAB>path", paths relative to the TSV's folder, sorted) atomically. An empty
-// `out` means root/splits.tsv (root's folder for a file root).
+// `out` means root/splits.tsv (root's folder for a file root). `problems` names skipped files and,
+// from headers and hashes, clips that are off-rate, multi-channel, short, or byte-identical.
 SplitSummary write_speaker_split(const std::filesystem::path& root, std::filesystem::path out,
                                  int val_percent = 20, int test_percent = 20);
 
@@ -78,14 +80,21 @@ struct TaskSpec {
                                       // or for "folder" the dataset root
   FrontEndConfig front_end;
   std::filesystem::path cache_dir;    // empty disables the feature cache
-  uint64_t seed = 1;                  // for kw3's sampling and noise crops
+  uint64_t seed = 1;                  // for kw3's sampling and noise crops, and augmentation
   bool quiet = false;
+  // augment.variants > 0: also compute that many augmented copies of every training clip
+  // (TaskData::train_variants); a relative augment.noise_dir is taken from data_dir.
+  AugmentSpec augment;
 };
 
 struct TaskData {
   std::string name;
   std::vector<std::string> classes;
   FeatureSet train, val, test;
+  // Augmented copies of the training rows, variant-major: row v * train.size() + i is variant v
+  // of train row i. Empty unless TaskSpec::augment.variants > 0.
+  FeatureSet train_variants;
+  int variants = 0;
   std::vector<std::string> notes;     // class counts and problems, printed on load
   size_t features_computed = 0;       // rows extracted from audio by this load
   size_t features_from_cache = 0;     // rows read from the feature cache

@@ -7,6 +7,8 @@
 
 #include "cli/commands.hpp"
 #include "dkws/dataset.hpp"
+#include "dkws/error.hpp"
+#include "dkws/synth.hpp"
 
 namespace dkws::cli {
 namespace {
@@ -17,6 +19,9 @@ struct DataArgs {
   std::string out;
   int val = 20;
   int test = 20;
+  SynthOptions synth;
+  std::string snr = "5,30";
+  bool no_unknown = false, no_noise = false;
 };
 
 std::string join_ints(const nlohmann::json& a) {
@@ -29,6 +34,8 @@ void print_inspect(const nlohmann::json& r) {
   fmt::print("dataset {} ({} layout): {} clips, {} classes, {} speakers\n",
              r["root"].get<std::string>(), r["layout"].get<std::string>(), r["clips"].get<size_t>(),
              r["classes"].size(), r["speakers"].get<size_t>());
+  if (r["synthetic"].get<bool>())
+    fmt::print("SYNTHETIC data (text-to-speech, see synth_manifest.json), not recordings\n");
   const auto& sp = r["splits"];
   fmt::print("splits: train {}, val {}, test {}\n\n", sp["train"].get<size_t>(),
              sp["val"].get<size_t>(), sp["test"].get<size_t>());
@@ -83,6 +90,26 @@ void run_split(const DataArgs& a) {
              s.speakers[2]);
 }
 
+void run_synth(DataArgs& a) {
+  SynthOptions& o = a.synth;
+  const size_t comma = a.snr.find(',');
+  try {
+    if (comma == std::string::npos) throw std::invalid_argument("no comma");
+    size_t used = 0;
+    o.snr_lo = std::stod(a.snr.substr(0, comma), &used);
+    o.snr_hi = std::stod(a.snr.substr(comma + 1), &used);
+  } catch (const std::exception&) {
+    throw Error(fmt::format("--snr-db {}: expected lo,hi in dB (e.g. 5,30)", a.snr));
+  }
+  o.unknown = !a.no_unknown;
+  o.noise_class = !a.no_noise;
+  const SynthSummary s = synthesize_dataset(o);
+  fmt::print("wrote {} (SYNTHETIC text-to-speech data, {} voices, {:.1f}s):", o.out.string(),
+             s.voices, s.seconds);
+  for (size_t i = 0; i < s.classes.size(); ++i) fmt::print(" {} {}", s.classes[i], s.counts[i]);
+  fmt::print("\nmanifest {}\n", s.manifest.string());
+}
+
 }  // namespace
 
 void register_data(CLI::App& app) {
@@ -116,6 +143,37 @@ void register_data(CLI::App& app) {
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   split->callback([args] { run_split(*args); });
+
+  CLI::App* synth = data->add_subcommand(
+      "synth",
+      "Make a SYNTHETIC class-folder dataset from text-to-speech (espeak-ng and flite voices, "
+      "sox rate/pitch changes, random placement, noise at an SNR range): one folder per "
+      "keyword plus 'unknown' (other words) and 'noise'; the TTS voice is the speaker");
+  synth
+      ->add_option("--keywords", args->synth.keywords,
+                   "Keywords, comma-separated (yes,hello world)")
+      ->delimiter(',')
+      ->required();
+  synth->add_option("-o,--out", args->synth.out, "Output folder (new, or made by synth before)")
+      ->required();
+  synth->add_option("--per-class", args->synth.per_class, "Clips per class")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  synth->add_option("--seed", args->synth.seed, "Random seed (same seed: identical files)")
+      ->capture_default_str();
+  synth->add_option("--snr-db", args->snr, "Speech-to-noise ratio range lo,hi (dB)")
+      ->capture_default_str();
+  synth->add_option("--noise", args->synth.noise_dir,
+                    "Folder of noise recordings to mix in (default: generated coloured noise)");
+  synth
+      ->add_option("--unknown-words", args->synth.unknown_words,
+                   "Words for the 'unknown' class, comma-separated (default: the Speech "
+                   "Commands vocabulary minus the keywords)")
+      ->delimiter(',');
+  synth->add_flag("--no-unknown", args->no_unknown, "Do not make the 'unknown' class");
+  synth->add_flag("--no-noise", args->no_noise, "Do not make the 'noise' class");
+  synth->add_flag("-q,--quiet", args->synth.quiet, "No progress output");
+  synth->callback([args] { run_synth(*args); });
 }
 
 }  // namespace dkws::cli

@@ -51,6 +51,7 @@ void run_train(const TrainArgs& a) {
   spec.cache_dir = a.cache_dir;
   spec.seed = cfg.train.seed;
   spec.quiet = a.quiet;
+  spec.augment = cfg.augment;
   const TaskData data = load_task(spec);
 
   Rng init_rng(cfg.train.seed);

@@ -11,5 +11,6 @@ void register_report(CLI::App& app);
 void register_listen(CLI::App& app);
 void register_export(CLI::App& app);
 void register_quantize(CLI::App& app);
+void register_eval(CLI::App& app);
 
 }  // namespace dkws::cli

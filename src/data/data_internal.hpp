@@ -47,8 +47,16 @@ struct ExtractResult {
   size_t from_cache = 0;
   std::vector<std::string> problems;
 };
+// A change applied to each clip's audio before its features (augmentation). salt(i) enters clip
+// i's cache key; apply(i, key, audio) gets that final key, so its randomness can follow the clip's
+// content and settings rather than its position in the list.
+struct AudioTransform {
+  std::function<uint64_t(size_t)> salt;
+  std::function<void(size_t, uint64_t, std::vector<float>&)> apply;
+};
 ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndConfig& fe,
-                               const std::filesystem::path& cache_file, bool quiet);
+                               const std::filesystem::path& cache_file, bool quiet,
+                               const AudioTransform* transform = nullptr);
 
 // Layout readers (one file each): append clips (path, label, split, speaker) and problem lines.
 // open_dataset then checks every clip's header and fills in the class list.
@@ -76,6 +84,21 @@ struct TaskClips {
 // seed.
 TaskClips kw3_clips(const DatasetIndex& speech_commands, const std::filesystem::path& noise_dir,
                     uint64_t seed, double crop_seconds);
+
+// spec.augment.variants augmented copies of `clips` as feature rows, variant-major (row
+// v * clips.size() + i). Each copy is deterministic in the clip's content, the settings, the seed
+// and the variant number, and cached beside the clean features. Throws dkws::Error if a clip fails
+// (the clean pass has already dropped unreadable ones).
+std::vector<float> augmented_rows(const std::vector<Clip>& clips, const TaskSpec& spec,
+                                  const std::filesystem::path& cache_file);
+
+// Runs argv[0] (looked up on PATH) with the arguments as given, no shell; stdin is /dev/null.
+// Throws dkws::Error naming the program when it cannot be started (e.g. not installed).
+struct ProgramResult {
+  int exit_code = 0;
+  std::string output;  // stdout and stderr together
+};
+ProgramResult run_program(const std::vector<std::string>& argv);
 
 // The cache file for a task and front end under cache_dir.
 std::filesystem::path cache_file_for(const std::filesystem::path& cache_dir,

@@ -133,7 +133,8 @@ fs::path cache_file_for(const fs::path& cache_dir, const std::string& task,
 }
 
 ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndConfig& fe,
-                               const fs::path& cache_file, bool quiet) {
+                               const fs::path& cache_file, bool quiet,
+                               const AudioTransform* transform) {
   ExtractResult r;
   const std::string fe_json = fe.to_json().dump();
   const size_t dim = size_t(fe.frames()) * size_t(fe.coeffs());
@@ -170,6 +171,7 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
       continue;
     }
     keys[i] = clip_key(content[f], clips[i], fe_json);
+    if (transform) keys[i] = xxh64(&keys[i], sizeof keys[i], transform->salt(i));
     auto it = cache.index.find(keys[i]);
     if (it != cache.index.end()) {
       cached_row[i] = long(it->second);
@@ -206,7 +208,8 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
       if (c.length_seconds > 0 && !whole.count(c.path)) {
         throw Error(fmt::format("{}: cannot decode source recording", c.path.string()));
       }
-      const std::vector<float> audio = clip_audio(c, fe, whole);
+      std::vector<float> audio = clip_audio(c, fe, whole);
+      if (transform) transform->apply(todo[t], keys[todo[t]], audio);
       const FeatureMatrix m = compute_features(audio, fe);
       if (m.data.size() != dim) {
         throw Error(

@@ -12,6 +12,7 @@
 
 #include "data/data_internal.hpp"
 #include "dkws/audio.hpp"
+#include "dkws/util.hpp"
 
 namespace dkws {
 namespace fs = std::filesystem;
@@ -183,9 +184,19 @@ nlohmann::json inspect_dataset(const fs::path& root) {
          {"speakers", a.speakers.size()},
          {"splits", {{"train", a.splits[0]}, {"val", a.splits[1]}, {"test", a.splits[2]}}}});
   }
+  // `dkws data synth` output says so in its manifest; a report on it must say so too.
+  bool synthetic = false;
+  try {
+    const fs::path manifest = index.root / "synth_manifest.json";
+    if (fs::is_regular_file(manifest))
+      synthetic = nlohmann::json::parse(read_file(manifest)).value("synthetic", false);
+  } catch (const std::exception& e) {
+    problems.push_back(problem("scan", "synth_manifest.json", e.what()));
+  }
   return {
       {"root", index.root.string()},
       {"layout", index.layout},
+      {"synthetic", synthetic},
       {"clips", clips.size()},
       {"speakers", all_speakers.size()},
       {"splits", {{"train", split_total[0]}, {"val", split_total[1]}, {"test", split_total[2]}}},

@@ -98,6 +98,7 @@ TaskData load_task(const TaskSpec& spec) {
   const fs::path base =
       fs::is_directory(spec.data_dir) ? spec.data_dir : spec.data_dir.parent_path();
   std::vector<std::array<size_t, 3>> counts(tc.classes.size(), {0, 0, 0});
+  std::vector<Clip> train_clips;  // in train row order, for the augmented variants
   for (size_t k = 0; k < ex.kept.size(); ++k) {
     const Clip& c = tc.clips[ex.kept[k]];
     const int s = c.split == "train" ? 0 : c.split == "val" ? 1 : 2;
@@ -107,6 +108,21 @@ TaskData load_task(const TaskSpec& spec) {
     set.y.push_back(tc.labels[ex.kept[k]]);
     set.paths.push_back(row_name(c, base));
     ++counts[size_t(tc.labels[ex.kept[k]])][size_t(s)];
+    if (s == 0) train_clips.push_back(c);
+  }
+  if (spec.augment.variants > 0) {
+    const fs::path aug_cache = spec.cache_dir.empty()
+                                   ? fs::path()
+                                   : data::cache_file_for(spec.cache_dir, spec.name + "-augment",
+                                                          spec.data_dir, spec.front_end);
+    out.train_variants.frames = out.train.frames;
+    out.train_variants.coeffs = out.train.coeffs;
+    out.train_variants.x = data::augmented_rows(train_clips, spec, aug_cache);
+    out.variants = spec.augment.variants;
+    for (int v = 0; v < out.variants; ++v) {
+      out.train_variants.y.insert(out.train_variants.y.end(), out.train.y.begin(),
+                                  out.train.y.end());
+    }
   }
 
   out.notes.push_back(fmt::format("task {}: {} classes, {} features per clip ({} frames x {})",
@@ -120,6 +136,9 @@ TaskData load_task(const TaskSpec& spec) {
   out.notes.push_back(fmt::format("  {:<12} {:>6} {:>6} {:>6}", "total", out.train.size(),
                                   out.val.size(), out.test.size()));
   out.notes.insert(out.notes.end(), tc.notes.begin(), tc.notes.end());
+  if (out.variants > 0)
+    out.notes.push_back(fmt::format("augmentation: {} variants of each of {} training clips",
+                                    out.variants, out.train.size()));
   out.notes.push_back(
       fmt::format("features: {} computed, {} from cache{}", ex.computed, ex.from_cache,
                   cache_file.empty() ? " (cache off)" : " (" + cache_file.string() + ")"));

@@ -1,5 +1,6 @@
 // Config parsing by merging the user's JSON over the defaults: the defaults double as the schema,
 // so a key that is not in them is unknown, and a value must have the default's JSON type.
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -47,6 +48,25 @@ json dendrite_json(const DendriteSpec& d) {
           {"restart_only", d.restart_only}};
 }
 
+void check(bool ok, const std::string& source, const std::string& key, const std::string& why) {
+  if (!ok) throw Error(fmt::format("{}: {}: {}", source, key, why));
+}
+
+json augment_json(const AugmentSpec& a) {
+  return {{"variants", a.variants},     {"noise_dir", a.noise_dir},
+          {"noise_prob", a.noise_prob}, {"snr_db", a.snr_db},
+          {"shift_ms", a.shift_ms},     {"gain_db", a.gain_db},
+          {"time_masks", a.time_masks}, {"time_mask_frames", a.time_mask_frames},
+          {"freq_masks", a.freq_masks}, {"freq_mask_bins", a.freq_mask_bins}};
+}
+
+// A [lo, hi] pair of numbers; the type check has already made it an array.
+void check_range(const std::vector<double>& v, const std::string& source, const std::string& key) {
+  check(v.size() == 2, source, key, "must be [lo, hi]");
+  check(std::isfinite(v[0]) && std::isfinite(v[1]) && v[0] <= v[1], source, key,
+        "must be [lo, hi] with lo <= hi");
+}
+
 bool same_kind(const json& a, const json& b) {
   if (a.is_number() && b.is_number()) return !(a.is_number_integer() && b.is_number_float());
   return a.type() == b.type();
@@ -68,10 +88,6 @@ void merge_checked(json& base, const json& user, const std::string& source, cons
       slot = it.value();
     }
   }
-}
-
-void check(bool ok, const std::string& source, const std::string& key, const std::string& why) {
-  if (!ok) throw Error(fmt::format("{}: {}: {}", source, key, why));
 }
 
 void check_one_of(const std::string& v, std::initializer_list<const char*> options,
@@ -114,6 +130,19 @@ RunConfig from_merged(const json& j, const std::string& source) {
                  d.at("history_lookback"),
                  d.at("train_cascade"),
                  d.at("restart_only")};
+  const json& a = j.at("augment");
+  auto numbers = [&](const char* key) {
+    // Arrays are only type-checked as arrays by the merge; their elements are checked here.
+    const json& v = a.at(key);
+    for (const json& x : v)
+      if (!x.is_number())
+        throw Error(fmt::format("{}: augment.{}: expected numbers, got {}", source, key, v.dump()));
+    return v.get<std::vector<double>>();
+  };
+  c.augment = {a.at("variants"),      a.at("noise_dir"),        a.at("noise_prob"),
+               numbers("snr_db"),     a.at("shift_ms"),         numbers("gain_db"),
+               a.at("time_masks"),    a.at("time_mask_frames"), a.at("freq_masks"),
+               a.at("freq_mask_bins")};
   return c;
 }
 
@@ -138,7 +167,8 @@ json RunConfig::to_json() const {
           {"front_end", front_end.to_json()},
           {"model", model_json(model)},
           {"train", train_json(train)},
-          {"dendrites", dendrite_json(dendrites)}};
+          {"dendrites", dendrite_json(dendrites)},
+          {"augment", augment_json(augment)}};
 }
 
 void validate(const RunConfig& c, const std::string& src) {
@@ -174,6 +204,18 @@ void validate(const RunConfig& c, const std::string& src) {
   for (double v : d.thresholds) check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
   check(d.raw_threshold >= 0, src, "dendrites.raw_threshold", "must be >= 0");
   check(d.history_lookback >= 1, src, "dendrites.history_lookback", "must be >= 1");
+  const AugmentSpec& a = c.augment;
+  check(a.variants >= 0 && a.variants <= 64, src, "augment.variants", "must be in 0..64");
+  check(a.noise_prob >= 0 && a.noise_prob <= 1, src, "augment.noise_prob", "must be in [0, 1]");
+  check_range(a.snr_db, src, "augment.snr_db");
+  check(a.shift_ms >= 0 && a.shift_ms <= 1000, src, "augment.shift_ms", "must be in [0, 1000]");
+  check_range(a.gain_db, src, "augment.gain_db");
+  check(a.gain_db[0] >= -60 && a.gain_db[1] <= 60, src, "augment.gain_db",
+        "must lie within [-60, 60]");
+  check(a.time_masks >= 0 && a.time_masks <= 16, src, "augment.time_masks", "must be in 0..16");
+  check(a.time_mask_frames >= 0, src, "augment.time_mask_frames", "must be >= 0");
+  check(a.freq_masks >= 0 && a.freq_masks <= 16, src, "augment.freq_masks", "must be in 0..16");
+  check(a.freq_mask_bins >= 0, src, "augment.freq_mask_bins", "must be >= 0");
   try {
     c.front_end.validate();
   } catch (const Error& e) {

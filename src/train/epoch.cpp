@@ -2,10 +2,13 @@
 
 #include <numeric>
 
+#include "dkws/augment.hpp"
+
 namespace dkws {
 
-EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vector<nn::Param*>& learning,
-                       const FeatureSet& train, int batch_size, Rng& rng, EpochScratch& s) {
+EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser,
+                       const std::vector<nn::Param*>& learning, const FeatureSet& train,
+                       int batch_size, Rng& rng, EpochScratch& s, EpochAugment* aug) {
   s.order.resize(train.size());
   std::iota(s.order.begin(), s.order.end(), size_t(0));
   for (size_t i = s.order.size(); i > 1; --i) std::swap(s.order[i - 1], s.order[rng.below(i)]);
@@ -19,7 +22,14 @@ EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vect
     s.labels.resize(size_t(n));
     for (int i = 0; i < n; ++i) {
       const size_t row = s.order[start + size_t(i)];
-      std::copy(train.row(row), train.row(row) + dim, s.x.ptr() + size_t(i) * dim);
+      const float* src = train.row(row);
+      float* dst = s.x.ptr() + size_t(i) * dim;
+      if (aug && aug->n_variants > 0) {
+        const uint64_t v = aug->rng.below(uint64_t(aug->n_variants) + 1);  // 0: the clean clip
+        if (v > 0) src = aug->variants->row((v - 1) * train.size() + row);
+      }
+      std::copy(src, src + dim, dst);
+      if (aug) spec_augment(dst, train.frames, train.coeffs, aug->spec, aug->rng);
       s.labels[size_t(i)] = train.y[row];
     }
     for (nn::Param* p : learning) p->grad.zero();

@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "dkws/config.hpp"
 #include "dkws/dataset.hpp"
 #include "dkws/nn/optim.hpp"
 #include "dkws/nn/sequential.hpp"
@@ -20,7 +21,19 @@ struct EpochScratch {
   std::vector<int> labels, pred;
 };
 
-EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser, const std::vector<nn::Param*>& learning,
-                       const FeatureSet& train, int batch_size, Rng& rng, EpochScratch& scratch);
+// Augmentation inside an epoch: each row is the clean clip or one of its precomputed variants
+// (uniformly), then gets SpecAugment masks. Its own generator, reseeded by the caller per epoch,
+// keeps the shuffle and dropout streams the same as without augmentation.
+struct EpochAugment {
+  const FeatureSet* variants = nullptr;  // TaskData::train_variants
+  int n_variants = 0;
+  AugmentSpec spec;
+  Rng rng;
+};
+
+EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser,
+                       const std::vector<nn::Param*>& learning, const FeatureSet& train,
+                       int batch_size, Rng& rng, EpochScratch& scratch,
+                       EpochAugment* augment = nullptr);
 
 }  // namespace dkws

@@ -2,6 +2,7 @@
 // decisions; a restructure reverts to the best checkpoint and then, by mode, restarts (control
 // arm), adds dendrites directly (gd) or runs a dendrite phase and installs its winners (cc).
 #include <chrono>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -27,9 +28,25 @@ double seconds_since(Clock::time_point t) {
 class Trainer {
  public:
   Trainer(nn::Sequential& net, const RunConfig& cfg, const TaskData& data, const TrainOptions& opt)
-      : net_(net), cfg_(cfg), data_(data), opt_(opt), tracker_(cfg.dendrites),
+      : net_(net),
+        cfg_(cfg),
+        data_(data),
+        opt_(opt),
+        tracker_(cfg.dendrites),
         rng_(cfg.train.seed * 0x2545F4914F6CDD1Dull + 7),
-        bar_("train", size_t(cfg.train.epochs), opt.quiet) {}
+        bar_("train", size_t(cfg.train.epochs), opt.quiet) {
+    if (cfg.augment.enabled()) {
+      if (cfg.augment.variants > 0 && data.variants != cfg.augment.variants)
+        throw Error(
+            fmt::format("train: augment.variants is {} but the task was loaded with {} "
+                        "variants (set TaskSpec::augment)",
+                        cfg.augment.variants, data.variants));
+      augment_.emplace();
+      augment_->variants = &data.train_variants;
+      augment_->n_variants = data.variants;
+      augment_->spec = cfg.augment;
+    }
+  }
 
   TrainResult run();
 
@@ -48,6 +65,12 @@ class Trainer {
     rec.dendrites = dendritic() ? dendrite::dendrite_count(net_) : 0;
     rec.params = net_.count_params();
     return rec;
+  }
+  // Augmentation draws depend on the seed and epoch only, so a resumed run repeats them.
+  EpochAugment* epoch_augment() {
+    if (!augment_) return nullptr;
+    augment_->rng.reseed(cfg_.train.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch_));
+    return &*augment_;
   }
   void finish_record(EpochRecord& rec, Clock::time_point start) {
     rec.seconds = seconds_since(start);
@@ -75,6 +98,7 @@ class Trainer {
   std::unique_ptr<nn::ReduceLROnPlateau> scheduler_;
   nn::Sequential best_;
   EpochScratch scratch_;
+  std::optional<EpochAugment> augment_;
   TrainResult result_;
   int epoch_ = 0;
 };
@@ -83,7 +107,7 @@ bool Trainer::neuron_epoch() {
   const auto start = Clock::now();
   EpochRecord rec = begin_record('N');
   const EpochStats st = train_epoch(net_, *adam_, net_.params(), data_.train, cfg_.train.batch_size,
-                                    rng_, scratch_);
+                                    rng_, scratch_, epoch_augment());
   rec.train_loss = st.loss;
   rec.train_acc = st.acc;
   const EvalResult val = evaluate(net_, data_.val);
@@ -145,8 +169,8 @@ void Trainer::dendrite_phase() {
     const auto start = Clock::now();
     EpochRecord rec = begin_record('P');
     for (auto* layer : layers) layer->reset_epoch_scores();
-    const EpochStats st =
-        train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_, scratch_);
+    const EpochStats st = train_epoch(net_, candidate_opt, candidates, data_.train,
+                                      cfg_.train.batch_size, rng_, scratch_, epoch_augment());
     rec.train_loss = st.loss;
     rec.train_acc = st.acc;
     rec.val_acc = result_.history.empty() ? 0 : result_.history.back().val_acc;
