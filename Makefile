@@ -3,6 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DEB_PACKAGES := cmake g++ make pkg-config libsndfile1-dev libsamplerate0-dev nlohmann-json3-dev \
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+DEB_PACKAGES += postgresql libpq-dev   # sweep storage on PostgreSQL, and its throw-away test server
 
 .PHONY: deps build test demo bench format clean
 

@@ -8,5 +8,6 @@ void register_features(CLI::App& app);
 void register_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_report(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 }  // namespace dkws::cli

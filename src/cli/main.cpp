@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   dkws::cli::register_train(app);
   dkws::cli::register_data(app);
   dkws::cli::register_report(app);
+  dkws::cli::register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
