@@ -31,8 +31,10 @@ void run_status(const StatusArgs& a) {
   auto store = open_storage(url);
   const nlohmann::json meta = store->metadata();
   if (meta.is_null()) throw Error(fmt::format("{}: holds no sweep", store->describe()));
+  const bool is_url = a.target.find("://") != std::string::npos;
   const fs::path out = !a.out.empty() ? fs::path(a.out)
                        : is_dir       ? fs::path(a.target)
+                       : is_url       ? fs::path(".")
                                       : fs::path(url).parent_path();
   const Counts n = store->counts();
   const auto rows = store->trials();
@@ -90,7 +92,8 @@ void register_sweep(CLI::App& app) {
   CLI::App* worker =
       sub->add_subcommand("worker", "Join a sweep: claim and train trials until none is left");
   worker->add_option("--storage", wopt->storage, "The sweep's storage URL")->required();
-  worker->add_option("-o,--out", wopt->out_dir, "Folder for trials/<id>/")->capture_default_str();
+  worker->add_option("-o,--out", wopt->out_dir,
+                     "Folder for trials/<id>/ (default: the SQLite file's folder, else .)");
   worker->add_option("--data", wopt->data_dir,
                      "Data folder on this machine (default: the sweep's)");
   worker->add_option("--cache", wopt->cache_dir, "Feature cache folder")->capture_default_str();

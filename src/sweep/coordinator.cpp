@@ -91,6 +91,8 @@ class Coordinator {
 
 json Coordinator::make_meta(const SearchSpace& space, std::vector<TrialSpec>& trials) {
   arms_ = parse_arms(opt_.arms);
+  if (!(opt_.lease_seconds > 0)) throw Error("--lease-seconds: must be > 0");
+  if (opt_.max_attempts < 1) throw Error("--max-attempts: must be >= 1");
   if (opt_.seeds < 1) throw Error("--seeds: must be >= 1");
   const size_t per_config = arms_.size() * size_t(opt_.seeds);
   size_t n = opt_.configs;
