@@ -22,7 +22,7 @@ class SweepFaults : public ::testing::Test {
   static void SetUpTestSuite() {
     shared_ = new TempDir;
     make_tone_dataset(*shared_ / "data");
-    write_tiny_space(*shared_ / "space.json", 200);
+    write_tiny_space(*shared_ / "space.json", 1000);
   }
   static void TearDownTestSuite() {
     delete shared_;
