@@ -35,7 +35,7 @@ struct WorkerOptions {
   std::string storage;
   std::filesystem::path out_dir;  // trials/<id>/ go here; empty: an SQLite file's folder, else "."
 
-  std::filesystem::path data_dir;       // empty: the sweep's data folder
+  std::filesystem::path data_dir;  // empty: the sweep's data folder
   std::filesystem::path cache_dir = ".cache/dkws";
   double lease_seconds = 60;
   int max_attempts = 3;
