@@ -105,6 +105,11 @@ json Coordinator::make_meta(const SearchSpace& space, std::vector<TrialSpec>& tr
   }
   if (n == 0 && opt_.sampler != "grid")
     throw Error("--configs N or --trials N is needed with the random sampler");
+  if (n == 0 && space.grid_size() * per_config > 100000)
+    throw Error(
+        fmt::format("--sampler grid: the full grid is {} configs x {} = {} trials; pass "
+                    "--configs N for its first N points",
+                    space.grid_size(), per_config, space.grid_size() * per_config));
   const std::vector<json> configs = sample_configs(space, opt_.sampler, n, opt_.seed);
   trials = make_trials(configs, arms_, opt_.seeds);
   fs::path data = opt_.data_dir.empty() ? default_data_dir() : opt_.data_dir;
