@@ -10,6 +10,7 @@ DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
 DEB_PACKAGES += chromium chromium-driver   # headless browser for the sweep report page test
 DEB_PACKAGES += gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # firmware check (deploy)
 DEB_PACKAGES += espeak-ng flite sox   # dkws data synth: text-to-speech voices and rate/pitch changes
+DEB_PACKAGES += postgresql libpq-dev   # sweep storage on PostgreSQL, and its throw-away test server
 
 .PHONY: deps build test demo bench format clean
 

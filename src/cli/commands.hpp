@@ -12,5 +12,6 @@ void register_listen(CLI::App& app);
 void register_export(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 }  // namespace dkws::cli

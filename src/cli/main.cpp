@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dkws::cli::register_export(app);
   dkws::cli::register_quantize(app);
   dkws::cli::register_eval(app);
+  dkws::cli::register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

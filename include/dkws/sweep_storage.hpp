@@ -1,0 +1,74 @@
+// Durable sweep storage: one sweep's metadata and its trial queue. SQLite (a file beside the
+// results; WAL, busy timeout) or PostgreSQL (workers on many machines). Every state change is one
+// transaction: a claim takes a queued trial or one whose lease expired and hands out a fresh lease
+// token; a finish writes the result only while the worker still holds that token, so a trial is
+// recorded exactly once even when a stalled worker comes back after its lease was taken over.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dkws/sweep.hpp"
+
+namespace dkws::sweep {
+
+struct TrialRow {
+  TrialSpec spec;
+  std::string status;  // "queued" | "running" | "done" | "failed"
+  std::string worker;  // "host:pid" of the last claimant
+  std::string lease_token;
+  double lease_expiry = 0;  // seconds since the epoch
+  double heartbeat = 0;
+  int attempts = 0;
+  nlohmann::json result;  // null unless done
+  std::string error;      // failed: one line
+  double created = 0, started = 0, finished = 0;
+};
+
+struct Claim {
+  TrialSpec spec;
+  std::string token;
+  int attempts = 0;
+};
+
+struct Counts {
+  size_t queued = 0, running = 0, done = 0, failed = 0;
+  size_t total() const { return queued + running + done + failed; }
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual std::string describe() const = 0;  // for messages, password masked
+  // The sweep's metadata, or null when the store holds no sweep yet.
+  virtual nlohmann::json metadata() = 0;
+  // Writes metadata and every trial (status queued) in one transaction. Throws if one exists.
+  virtual void create(const nlohmann::json& meta, const std::vector<TrialSpec>& trials) = 0;
+  // Takes the lowest queued trial, or a running one whose lease expired. Trials whose workers
+  // died `max_attempts` times are marked failed instead.
+  virtual std::optional<Claim> claim(const std::string& worker, double lease_seconds,
+                                     int max_attempts) = 0;
+  // Extends the lease; false when the token no longer holds it.
+  virtual bool heartbeat(int64_t trial_id, const std::string& token, double lease_seconds) = 0;
+  // Records done (result) or failed (error) if the token still holds the lease.
+  virtual bool finish(int64_t trial_id, const std::string& token, bool ok,
+                      const nlohmann::json& result, const std::string& error) = 0;
+  // Puts an interrupted trial back in the queue (attempt not counted).
+  virtual void release(int64_t trial_id, const std::string& token) = 0;
+  virtual Counts counts() = 0;
+  virtual std::vector<TrialRow> trials() = 0;
+};
+
+// URL forms: "postgresql://..." / "postgres://..."; "sqlite:PATH" or a plain PATH (SQLite), with
+// an optional "?busy_timeout_ms=N" for SQLite (default 10000). Throws a one-line dkws::Error for a
+// corrupt, locked or unreachable store.
+std::unique_ptr<Storage> open_storage(const std::string& url);
+
+// Seconds since the epoch (wall clock; leases compare against it).
+double now_seconds();
+
+}  // namespace dkws::sweep

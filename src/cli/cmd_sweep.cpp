@@ -1,0 +1,124 @@
+// dkws sweep: the matched-arm hyperparameter sweep (run, join as a worker, or show status).
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "dkws/error.hpp"
+#include "dkws/sweep_run.hpp"
+
+namespace dkws::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace dkws::sweep;
+
+struct StatusArgs {
+  std::string target;
+  std::string out;
+};
+
+// DIR (a sweep folder with sweep.db) or a storage URL; trials.json goes to DIR, or --out.
+void run_status(const StatusArgs& a) {
+  const bool is_dir = fs::is_directory(a.target);
+  const std::string url = is_dir ? (fs::path(a.target) / "sweep.db").string() : a.target;
+  if (is_dir && !fs::exists(url))
+    throw Error(fmt::format("{}: no sweep here (no sweep.db)", a.target));
+  if (!is_dir && a.target.find("://") == std::string::npos && !fs::exists(a.target))
+    throw Error(fmt::format("{}: no such sweep folder or database", a.target));
+  auto store = open_storage(url);
+  const nlohmann::json meta = store->metadata();
+  if (meta.is_null()) throw Error(fmt::format("{}: holds no sweep", store->describe()));
+  const bool is_url = a.target.find("://") != std::string::npos;
+  const fs::path out = !a.out.empty() ? fs::path(a.out)
+                       : is_dir       ? fs::path(a.target)
+                       : is_url       ? fs::path(".")
+                                      : fs::path(url).parent_path();
+  const Counts n = store->counts();
+  const auto rows = store->trials();
+  fmt::print("sweep {}: task {}, arms {}, {} configs, seeds {}, sampler {}\n", store->describe(),
+             meta.value("task", ""), meta["arms"].dump(), meta.value("n_configs", 0),
+             meta["seeds"].dump(), meta.value("sampler", ""));
+  fmt::print("trials {}: {} done, {} running, {} queued, {} failed\n", n.total(), n.done, n.running,
+             n.queued, n.failed);
+  std::map<std::string, std::pair<size_t, double>> per_arm;  // done, best val
+  for (const auto& r : rows)
+    if (r.status == "done") {
+      auto& [count, best] = per_arm[r.spec.arm];
+      ++count;
+      best = std::max(best, r.result.value("val_acc", 0.0));
+    }
+  for (const auto& arm : meta["arms"]) {
+    const auto it = per_arm.find(arm.get<std::string>());
+    if (it != per_arm.end())
+      fmt::print("  {:8} {:4} done, best val {:.4f}\n", arm.get<std::string>(), it->second.first,
+                 it->second.second);
+  }
+  fs::create_directories(out.empty() ? fs::path(".") : out);
+  write_trials_json(*store, out.empty() ? fs::path(".") : out);
+  fmt::print("wrote {}\n", ((out.empty() ? fs::path(".") : out) / "trials.json").string());
+}
+
+}  // namespace
+
+void register_sweep(CLI::App& app) {
+  auto opt = std::make_shared<SweepOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "sweep", "Hyperparameter sweep: every sampled config in every arm with every seed");
+  sub->add_option("--space", opt->space_path, "Search space file (e.g. configs/sweep_paper.json)");
+  sub->add_option("-o,--out", opt->out_dir, "Sweep folder: sweep.db, trials/, trials.json");
+  sub->add_option("--task", opt->task, "Task: kws12 | kw3 | folder")->capture_default_str();
+  sub->add_option("--data", opt->data_dir, "Data folder (default $DKWS_DATA or ../shared/data)");
+  sub->add_option("--arms", opt->arms, "Arms: none, restart, gd, cc")->capture_default_str();
+  sub->add_option("--configs", opt->configs, "Configurations to sample");
+  sub->add_option("--trials", opt->trials, "Total trials (a multiple of arms x seeds)");
+  sub->add_option("--seeds", opt->seeds, "Seeds per configuration and arm")->capture_default_str();
+  sub->add_option("--sampler", opt->sampler, "random | grid")->capture_default_str();
+  sub->add_option("-j,--jobs", opt->jobs, "Worker processes (default: the number of cores)");
+  sub->add_option("--storage", opt->storage,
+                  "postgresql://... or an SQLite file (default OUT/sweep.db)");
+  sub->add_option("--lease-seconds", opt->lease_seconds, "Trial lease; heartbeats renew it")
+      ->capture_default_str();
+  sub->add_option("--max-attempts", opt->max_attempts, "Worker deaths before a trial fails")
+      ->capture_default_str();
+  sub->add_option("--seed", opt->seed, "Sampler seed")->capture_default_str();
+  sub->add_option("--cache", opt->cache_dir, "Feature cache folder")->capture_default_str();
+  sub->add_flag("-q,--quiet", opt->quiet, "No progress output");
+  sub->require_subcommand(0, 1);
+
+  auto wopt = std::make_shared<WorkerOptions>();
+  CLI::App* worker =
+      sub->add_subcommand("worker", "Join a sweep: claim and train trials until none is left");
+  worker->add_option("--storage", wopt->storage, "The sweep's storage URL")->required();
+  worker->add_option("-o,--out", wopt->out_dir,
+                     "Folder for trials/<id>/ (default: the SQLite file's folder, else .)");
+  worker->add_option("--data", wopt->data_dir,
+                     "Data folder on this machine (default: the sweep's)");
+  worker->add_option("--cache", wopt->cache_dir, "Feature cache folder")->capture_default_str();
+  worker->add_option("--lease-seconds", wopt->lease_seconds, "Trial lease")->capture_default_str();
+  worker->add_option("--max-attempts", wopt->max_attempts, "Worker deaths before a trial fails")
+      ->capture_default_str();
+  worker->add_flag("-q,--quiet", wopt->quiet, "No output");
+  worker->callback([wopt] {
+    const int rc = run_worker(*wopt);
+    if (rc != 0) std::exit(rc);  // the one-line message is already printed
+  });
+
+  auto sargs = std::make_shared<StatusArgs>();
+  CLI::App* status = sub->add_subcommand("status", "Counts per status and arm; writes trials.json");
+  status->add_option("target", sargs->target, "Sweep folder or storage URL")->required();
+  status->add_option("-o,--out", sargs->out, "Where to write trials.json (default: the folder)");
+  status->callback([sargs] { run_status(*sargs); });
+
+  sub->callback([sub, opt] {
+    if (!sub->get_subcommands().empty()) return;
+    if (opt->space_path.empty()) throw Error("sweep: --space FILE is required");
+    if (opt->out_dir.empty()) throw Error("sweep: --out DIR is required");
+    const int rc = run_sweep(*opt);
+    if (rc != 0) std::exit(rc);  // the one-line message is already printed
+  });
+}
+
+}  // namespace dkws::cli

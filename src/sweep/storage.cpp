@@ -1,0 +1,50 @@
+// Picks the storage back end from a URL, and the helpers both back ends share.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include <fmt/core.h>
+
+#include "dkws/error.hpp"
+#include "sweep/storage_internal.hpp"
+
+namespace dkws::sweep {
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string new_token() {
+  std::random_device rd;  // /dev/urandom: tokens from different hosts must not collide
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
+}
+
+void set_count(Counts& c, const std::string& status, size_t n) {
+  if (status == "queued") c.queued = n;
+  if (status == "running") c.running = n;
+  if (status == "done") c.done = n;
+  if (status == "failed") c.failed = n;
+}
+
+std::unique_ptr<Storage> open_storage(const std::string& url) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+    return open_postgres(url);
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite://PATH
+  int busy_ms = 10000;
+  const auto q = path.find('?');
+  if (q != std::string::npos) {
+    const std::string query = path.substr(q + 1);
+    path = path.substr(0, q);
+    const std::string key = "busy_timeout_ms=";
+    if (query.rfind(key, 0) != 0)
+      throw Error(fmt::format("{}: unknown option '{}' (expected busy_timeout_ms=N)", url, query));
+    busy_ms = std::atoi(query.c_str() + key.size());
+  }
+  if (path.empty()) throw Error(fmt::format("--storage '{}': no database file given", url));
+  return open_sqlite(path, busy_ms);
+}
+
+}  // namespace dkws::sweep

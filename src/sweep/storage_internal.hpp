@@ -1,0 +1,21 @@
+// Shared pieces of the storage back ends.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "dkws/sweep_storage.hpp"
+
+struct sqlite3;
+
+namespace dkws::sweep {
+
+std::unique_ptr<Storage> open_sqlite(const std::string& path, int busy_ms);
+std::unique_ptr<Storage> open_postgres(const std::string& url);
+// A one-line dkws::Error for the connection's last error, naming the file.
+[[noreturn]] void throw_sqlite(sqlite3* db, const std::string& path);
+
+// A fresh random lease token (128 bits, hex).
+std::string new_token();
+void set_count(Counts& c, const std::string& status, size_t n);
+
+}  // namespace dkws::sweep

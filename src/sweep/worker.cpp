@@ -1,0 +1,254 @@
+// The sweep worker: loads the task's features once, then claims, trains and records trials one at
+// a time until none is left. A heartbeat thread (its own connection) keeps the lease alive; losing
+// it, or a stop signal, ends the current trial at the next epoch boundary. A trial's files appear
+// under OUT/trials/<id>/ by one rename, before its row is marked done, so every done row has them.
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "dkws/dataset.hpp"
+#include "dkws/dendrite.hpp"
+#include "dkws/error.hpp"
+#include "dkws/model_file.hpp"
+#include "dkws/nn/models.hpp"
+#include "dkws/sweep_run.hpp"
+#include "dkws/train.hpp"
+#include "report/run_outputs.hpp"
+
+namespace dkws::sweep {
+namespace fs = std::filesystem;
+namespace {
+
+using nlohmann::json;
+
+volatile sig_atomic_t g_stop = 0;
+void on_stop(int) {
+  g_stop = 1;
+}
+
+struct Interrupted {};  // thrown out of training: stop requested or lease lost
+struct LeaseLost {};
+
+// The file of an SQLite storage URL ("sqlite:PATH?opts", "sqlite://PATH" or PATH).
+std::string store_path(std::string url) {
+  if (url.rfind("sqlite:", 0) == 0) url = url.substr(7);
+  if (url.rfind("//", 0) == 0) url = url.substr(2);
+  return url.substr(0, url.find('?'));
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+std::string worker_id() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, getpid());
+}
+
+// Extends a lease every lease/3 seconds until stopped; records whether the lease was lost.
+class Heartbeat {
+ public:
+  Heartbeat(Storage& store, int64_t id, std::string token, double lease)
+      : thread_([this, &store, id, token = std::move(token), lease] {
+          std::unique_lock lock(m_);
+          const auto every = std::chrono::duration<double>(std::max(0.2, lease / 3));
+          while (!cv_.wait_for(lock, every, [this] { return done_; })) {
+            try {
+              if (!store.heartbeat(id, token, lease)) lost_ = true;
+            } catch (const std::exception&) {
+              // A transient storage error: the lease may still hold; the next beat retries.
+            }
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool lost() const { return lost_; }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::atomic<bool> lost_{false};
+  std::thread thread_;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerOptions& opt) : opt_(opt), id_(worker_id()) {
+    if (!(opt.lease_seconds > 0)) throw Error("--lease-seconds: must be > 0");
+    if (opt.max_attempts < 1) throw Error("--max-attempts: must be >= 1");
+    if (opt_.out_dir.empty()) {
+      const bool pg =
+          opt.storage.find("://") != std::string::npos && opt.storage.rfind("sqlite:", 0) != 0;
+      opt_.out_dir = pg ? fs::path(".") : fs::path(store_path(opt.storage)).parent_path();
+      if (opt_.out_dir.empty()) opt_.out_dir = ".";
+    }
+    store_ = open_storage(opt.storage);
+    beat_store_ = open_storage(opt.storage);
+    meta_ = store_->metadata();
+    if (meta_.is_null()) throw Error(fmt::format("{}: holds no sweep", store_->describe()));
+    space_ = parse_space(meta_.at("space"), "sweep space");
+  }
+  int run();
+
+ private:
+  void load_data();
+  void run_trial(const Claim& c);
+  json train_and_write(const Claim& c, const Heartbeat& hb);
+
+  WorkerOptions opt_;
+  std::string id_;
+  std::unique_ptr<Storage> store_, beat_store_;
+  json meta_;
+  SearchSpace space_;
+  TaskData data_;
+};
+
+void Worker::load_data() {
+  const RunConfig base = parse_run_config(space_.base, "base");
+  TaskSpec spec;
+  spec.name = meta_.at("task");
+  spec.data_dir =
+      opt_.data_dir.empty() ? fs::path(meta_.at("data_dir").get<std::string>()) : opt_.data_dir;
+  spec.front_end = base.front_end;
+  spec.cache_dir = opt_.cache_dir;
+  spec.seed = 1;  // kw3's sampling: the same data for every trial
+  spec.quiet = true;
+  data_ = load_task(spec);
+}
+
+json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
+  const TrialSpec& t = c.spec;
+  RunConfig cfg = trial_config(space_, meta_, t);
+  if (!opt_.data_dir.empty()) cfg.data_dir = opt_.data_dir;
+  Rng init_rng(cfg.train.seed);
+  SavedModel model;
+  model.config = cfg;
+  model.classes = data_.classes;
+  model.net = nn::build_model(cfg.model, data_.train.frames, data_.train.coeffs,
+                              int(data_.classes.size()), init_rng);
+  const size_t params_base = model.net.count_params();
+  TrainOptions topt;
+  topt.quiet = true;
+  topt.after_epoch = [&hb](int) {
+    if (g_stop) throw Interrupted{};
+    if (hb.lost()) throw LeaseLost{};
+  };
+  const double cpu0 = thread_cpu_seconds();
+  const TrainResult r = train_model(model.net, cfg, data_, topt);
+  const double cpu = thread_cpu_seconds() - cpu0;
+
+  const int dendrites = cfg.dendrites.mode == "none" ? 0 : dendrite::dendrite_count(model.net);
+  model.metrics = run_metrics_json(cfg, data_, r, params_base, model.net);
+  model.metrics["cpu_seconds"] = cpu;
+  model.metrics["trial"] = {{"trial_id", t.trial_id}, {"config_id", t.config_id},
+                            {"arm", t.arm},           {"seed", t.seed},
+                            {"hparams", t.hparams},   {"attempt", c.attempts}};
+
+  // Written beside the final folder and renamed into place: a trial folder is whole or absent.
+  const fs::path trials = opt_.out_dir / "trials";
+  const fs::path final_dir = trials / std::to_string(t.trial_id);
+  const fs::path tmp = trials / fmt::format(".tmp-{}-{}", t.trial_id, c.token.substr(0, 8));
+  fs::create_directories(tmp);
+  save_model(tmp / "model.json", model);
+  write_run_outputs(tmp, data_, r, model.metrics);
+  std::error_code ec;
+  fs::remove_all(final_dir, ec);  // an earlier attempt that died between rename and finish
+  fs::rename(tmp, final_dir);
+
+  return {{"val_acc", r.best_val_acc},
+          {"test_acc", r.test_acc},
+          {"params", model.net.count_params()},
+          {"params_base", params_base},
+          {"dendrites", dendrites},
+          {"int8_bytes", nullptr},
+          {"int8_test_acc", nullptr},
+          {"epochs", r.epochs_run},
+          {"best_epoch", r.best_epoch},
+          {"train_seconds", r.train_seconds},
+          {"cpu_seconds", cpu},
+          {"worker", id_},
+          {"run_dir", fmt::format("trials/{}", t.trial_id)}};
+}
+
+void Worker::run_trial(const Claim& c) {
+  // Leftovers of an attempt that was killed while writing.
+  std::error_code ec;
+  const std::string prefix = fmt::format(".tmp-{}-", c.spec.trial_id);
+  for (const auto& e : fs::directory_iterator(opt_.out_dir / "trials", ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(e.path(), ec);
+
+  json result;
+  std::string error;
+  bool ok = false;
+  {
+    Heartbeat hb(*beat_store_, c.spec.trial_id, c.token, opt_.lease_seconds);
+    try {
+      result = train_and_write(c, hb);
+      ok = true;
+    } catch (const Interrupted&) {
+      store_->release(c.spec.trial_id, c.token);
+      return;
+    } catch (const LeaseLost&) {
+      fmt::print(stderr, "dkws worker {}: trial {}: lease lost, leaving it to its new owner\n", id_,
+                 c.spec.trial_id);
+      return;
+    } catch (const std::exception& e) {
+      error = e.what();
+      for (auto& ch : error)
+        if (ch == '\n') ch = ' ';
+    }
+  }
+  if (!store_->finish(c.spec.trial_id, c.token, ok, result, error))
+    fmt::print(stderr, "dkws worker {}: trial {}: lease lost before recording, result dropped\n",
+               id_, c.spec.trial_id);
+}
+
+int Worker::run() {
+  fs::create_directories(opt_.out_dir / "trials");
+  load_data();
+  while (!g_stop) {
+    const auto claim = store_->claim(id_, opt_.lease_seconds, opt_.max_attempts);
+    if (claim) {
+      run_trial(*claim);
+      continue;
+    }
+    // Nothing claimable: done, unless another worker's trial may still come back to the queue.
+    const Counts n = store_->counts();
+    if (n.queued == 0 && n.running == 0) return 0;
+    for (int i = 0; i < 10 && !g_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 130;
+}
+
+}  // namespace
+
+int run_worker(const WorkerOptions& opt) {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  Worker w(opt);
+  return w.run();
+}
+
+}  // namespace dkws::sweep

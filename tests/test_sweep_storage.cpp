@@ -1,0 +1,104 @@
+// Storage semantics on SQLite and PostgreSQL: claims hand out each trial once, an expired lease
+// passes the trial to the next claimant, and only the current lease holder can record a result.
+#include <thread>
+
+#include "dkws/error.hpp"
+#include "dkws/sweep_storage.hpp"
+#include "sweep_test_util.hpp"
+
+namespace {
+
+using namespace dkws::sweep;
+using namespace dkws::testing;
+using nlohmann::json;
+
+std::vector<TrialSpec> three_trials() {
+  return make_trials({json{{"lr", 0.01}}}, {"none", "gd", "cc"}, 1);
+}
+
+void check_lease_semantics(const std::string& url) {
+  auto a = open_storage(url);
+  auto b = open_storage(url);
+  EXPECT_TRUE(a->metadata().is_null());
+  a->create({{"task", "folder"}}, three_trials());
+  EXPECT_THROW(b->create({{"task", "folder"}}, three_trials()), dkws::Error);
+  EXPECT_EQ(b->metadata()["task"], "folder");
+
+  // Two claimants get different trials, lowest first.
+  auto c1 = a->claim("host:1", 60, 3);
+  auto c2 = b->claim("host:2", 0.05, 3);
+  ASSERT_TRUE(c1 && c2);
+  EXPECT_EQ(c1->spec.trial_id, 1);
+  EXPECT_EQ(c2->spec.trial_id, 2);
+  EXPECT_EQ(c1->spec.hparams, json({{"lr", 0.01}}));
+  EXPECT_TRUE(a->heartbeat(1, c1->token, 60));
+  EXPECT_FALSE(a->heartbeat(1, "not-the-token", 60));
+
+  // Trial 2's lease runs out: the next claim takes it over (attempt 2), before trial 3.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto c3 = a->claim("host:3", 60, 3);
+  ASSERT_TRUE(c3);
+  EXPECT_EQ(c3->spec.trial_id, 2);
+  EXPECT_EQ(c3->attempts, 2);
+  EXPECT_FALSE(b->heartbeat(2, c2->token, 60)) << "the old holder still renews";
+  EXPECT_FALSE(b->finish(2, c2->token, true, {{"val_acc", 0.1}}, "")) << "stale token recorded";
+  EXPECT_TRUE(a->finish(2, c3->token, true, {{"val_acc", 0.9}}, ""));
+  EXPECT_FALSE(a->finish(2, c3->token, true, {{"val_acc", 0.5}}, "")) << "recorded twice";
+
+  // A released trial goes back to the queue without counting the attempt.
+  a->release(1, c1->token);
+  auto c4 = b->claim("host:4", 60, 3);
+  ASSERT_TRUE(c4);
+  EXPECT_EQ(c4->spec.trial_id, 1);
+  EXPECT_EQ(c4->attempts, 1);
+  EXPECT_TRUE(b->finish(1, c4->token, false, nullptr, "model: too many conv blocks"));
+
+  const Counts n = a->counts();
+  EXPECT_EQ(n.done, 1u);
+  EXPECT_EQ(n.failed, 1u);
+  EXPECT_EQ(n.queued, 1u);
+  const auto rows = a->trials();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_DOUBLE_EQ(rows[1].result["val_acc"].get<double>(), 0.9);
+  EXPECT_EQ(rows[1].worker, "host:3");
+  EXPECT_EQ(rows[0].status, "failed");
+  EXPECT_EQ(rows[0].error, "model: too many conv blocks");
+  EXPECT_TRUE(rows[0].result.is_null());
+
+  // A trial whose workers keep dying fails after max_attempts.
+  auto c5 = a->claim("host:5", 0.01, 1);
+  ASSERT_TRUE(c5);
+  EXPECT_EQ(c5->spec.trial_id, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(a->claim("host:6", 60, 1));
+  const auto last = a->trials()[2];
+  EXPECT_EQ(last.status, "failed");
+  EXPECT_NE(last.error.find("worker died 1 times"), std::string::npos) << last.error;
+}
+
+TEST(SweepStorage, SqliteLeasesAndExactlyOnceFinish) {
+  TempDir dir;
+  check_lease_semantics((dir / "s.db").string());
+}
+
+TEST(SweepStorage, PostgresLeasesAndExactlyOnceFinish) {
+  if (PgServer::bin_dir().empty())
+    GTEST_SKIP() << "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get "
+                    "install postgresql)";
+  PgServer pg;
+  ASSERT_TRUE(pg.started()) << pg.log();
+  const std::string url = pg.create_db("leases");
+  ASSERT_FALSE(url.empty());
+  check_lease_semantics(url);
+}
+
+TEST(SweepStorage, UrlForms) {
+  TempDir dir;
+  EXPECT_NO_THROW(open_storage("sqlite:" + (dir / "a.db").string()));
+  EXPECT_NO_THROW(open_storage("sqlite://" + (dir / "b.db").string() + "?busy_timeout_ms=50"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
+  EXPECT_THROW(open_storage((dir / "c.db").string() + "?timeout=5"), dkws::Error);
+  EXPECT_THROW(open_storage("sqlite:"), dkws::Error);
+}
+
+}  // namespace
