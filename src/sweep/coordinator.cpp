@@ -137,7 +137,9 @@ void Coordinator::warm_features(const SearchSpace& space, const json& meta) {
   TaskSpec spec;
   spec.name = meta.at("task");
   spec.data_dir = meta.at("data_dir").get<std::string>();
-  spec.front_end = parse_run_config(space.base, "base").front_end;
+  const RunConfig base = parse_run_config(space.base, "base");
+  spec.front_end = base.front_end;
+  spec.augment = base.augment;
   spec.cache_dir = opt_.cache_dir;
   spec.seed = 1;
   spec.quiet = opt_.quiet;

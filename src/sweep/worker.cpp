@@ -128,6 +128,7 @@ void Worker::load_data() {
   spec.data_dir =
       opt_.data_dir.empty() ? fs::path(meta_.at("data_dir").get<std::string>()) : opt_.data_dir;
   spec.front_end = base.front_end;
+  spec.augment = base.augment;  // augmented variants are part of the loaded task
   spec.cache_dir = opt_.cache_dir;
   spec.seed = 1;  // kw3's sampling: the same data for every trial
   spec.quiet = true;
