@@ -101,20 +101,4 @@ inline FeatureSet random_features(int n, unsigned seed) {
   return s;
 }
 
-inline CommandResult run_shell(const std::string& cmd) {
-  CommandResult r{-1, {}};
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-inline bool have_tool(const std::string& tool) {
-  return run_shell("command -v " + tool + " >/dev/null").exit_code == 0;
-}
-
 }  // namespace dkws::testing

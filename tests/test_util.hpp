@@ -17,8 +17,12 @@ inline std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("DKWS_SHARED")) return env;
   return DKWS_SHARED_DIR;
 }
-inline std::filesystem::path source_dir() { return DKWS_SOURCE_DIR; }
-inline std::filesystem::path data_dir() { return shared_dir() / "data"; }
+inline std::filesystem::path source_dir() {
+  return DKWS_SOURCE_DIR;
+}
+inline std::filesystem::path data_dir() {
+  return shared_dir() / "data";
+}
 inline bool have_data() {
   return std::filesystem::exists(data_dir() / "speech_commands_v2_test" / "splits.tsv");
 }
@@ -47,18 +51,26 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the dkws CLI with the given argument string (already shell-quoted by the caller).
-inline CommandResult run_cli(const std::string& args) {
-  std::string cmd = std::string("\"") + DKWS_CLI_PATH + "\" " + args + " 2>&1";
+// Runs a shell command line; stdout and stderr together.
+inline CommandResult run_shell(const std::string& cmd) {
   CommandResult r{-1, {}};
-  FILE* pipe = popen(cmd.c_str(), "r");
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
   if (!pipe) return r;
   std::array<char, 4096> buf;
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(pipe);
+  const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs the dkws CLI with the given argument string (already shell-quoted by the caller).
+inline CommandResult run_cli(const std::string& args) {
+  return run_shell(std::string("\"") + DKWS_CLI_PATH + "\" " + args);
+}
+
+inline bool have_tool(const std::string& tool) {
+  return run_shell("command -v " + tool + " >/dev/null").exit_code == 0;
 }
 
 inline void write_file(const std::filesystem::path& p, const std::string& content) {

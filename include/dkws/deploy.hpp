@@ -86,6 +86,9 @@ struct QuantizeRunResult {
   double float_val = 0, float_test = 0, int8_val = 0, int8_test = 0;  // accuracies, fractions
   size_t calibration_clips = 0;
   std::filesystem::path metrics_path;  // metrics.json beside the model, rewritten atomically
+  std::filesystem::path data_dir;      // the task's data, and its test split (paths under it)
+  std::vector<std::string> test_paths;
+  std::vector<int> test_labels;
 };
 // Loads the model and its task, calibrates on the training split, evaluates float and int8 on
 // validation and test, and records them in metrics.json (keys float_*/int8_*_accuracy, int8_bytes).
@@ -99,5 +102,11 @@ struct ExportSummary {
 };
 // Writes the C99 library (kws.h, kws_model.c, runtime, kernels, front end) into dir.
 ExportSummary export_c(const QModel& q, const std::filesystem::path& dir);
+
+// For the firmware check (firmware/, scripts/run_firmware.sh): dir/clips.h with up to n real clips
+// of the run's test split (16 kHz int16, spread over the split), and dir/clips_expected.txt with
+// the C++ int8 model's result for each, in the firmware's own output format
+// ("clip I label L scores S0 S1 ..."). Returns the number of clips written.
+size_t write_firmware_clips(const QuantizeRunResult& r, size_t n, const std::filesystem::path& dir);
 
 }  // namespace dkws::deploy

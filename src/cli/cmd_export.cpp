@@ -22,7 +22,8 @@ struct ExportArgs {
   std::string out_dir;
   std::string data_dir;
   std::string cache_dir = ".cache/dkws";
-  int rate = 0;  // input rate of the target; 0: the model's own
+  int rate = 0;               // input rate of the target; 0: the model's own
+  size_t firmware_clips = 0;  // c: also write clips.h + clips_expected.txt for firmware/
   bool quiet = false;
   bool json = false;
 };
@@ -39,6 +40,8 @@ void export_c_format(const ExportArgs& a) {
   }
   const deploy::QuantizeRunResult r = deploy::quantize_run(a.run, opt);
   const deploy::ExportSummary s = deploy::export_c(r.q, a.out_dir);
+  const size_t clips =
+      a.firmware_clips ? deploy::write_firmware_clips(r, a.firmware_clips, a.out_dir) : 0;
   if (a.json) {
     nlohmann::json j = {{"format", "c"},
                         {"out", a.out_dir},
@@ -48,7 +51,8 @@ void export_c_format(const ExportArgs& a) {
                         {"float_val_accuracy", r.float_val},
                         {"float_test_accuracy", r.float_test},
                         {"int8_val_accuracy", r.int8_val},
-                        {"int8_test_accuracy", r.int8_test}};
+                        {"int8_test_accuracy", r.int8_test},
+                        {"firmware_clips", clips}};
     fmt::print("{}\n", j.dump());
     return;
   }
@@ -60,6 +64,11 @@ void export_c_format(const ExportArgs& a) {
       s.arena_bytes, s.stream_bytes, s.weight_bytes);
   fmt::print("wrote {} files to {} (metrics: {})\n", s.files.size(), a.out_dir,
              r.metrics_path.string());
+  if (clips)
+    fmt::print(
+        "wrote {} test clips for the firmware: clips.h, clips_expected.txt "
+        "(scripts/run_firmware.sh {})\n",
+        clips, a.out_dir);
 }
 
 // `onnx`: the float model as OUT/model.onnx (dendrites in standard ops), checked by the ONNX
@@ -124,6 +133,9 @@ void register_export(CLI::App& app) {
   sub->add_option("--data", args->data_dir, "Data folder (default: the model's, $DKWS_DATA)");
   sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")
       ->capture_default_str();
+  sub->add_option("--firmware-clips", args->firmware_clips,
+                  "c: also write N real test clips (clips.h) and the host's int8 results "
+                  "(clips_expected.txt) for the QEMU firmware check, scripts/run_firmware.sh");
   sub->add_option("--rate", args->rate,
                   "Sample rate of the target's audio input; must be the model's (default)");
   sub->add_flag("--quiet", args->quiet, "No progress or notes on stderr");

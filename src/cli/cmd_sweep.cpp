@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "dkws/error.hpp"
+#include "dkws/sweep_analysis.hpp"
 #include "dkws/sweep_run.hpp"
 
 namespace dkws::cli {
@@ -61,6 +62,54 @@ void run_status(const StatusArgs& a) {
   fmt::print("wrote {}\n", ((out.empty() ? fs::path(".") : out) / "trials.json").string());
 }
 
+struct BestArgs {
+  std::string dir;
+  double max_params = 1500;
+  std::string arm;  // empty: every arm
+  bool json = false, path_only = false;
+};
+
+// The model a user would ship under a parameter budget: per arm, the configuration with the best
+// mean validation accuracy among those that fit (as in the report's budget table), then that
+// configuration's seed with the best validation accuracy; across arms, the best by validation.
+void run_best(const BestArgs& a) {
+  const SweepTrials t = load_sweep_trials(fs::path(a.dir) / "trials.json");
+  const std::vector<std::string> arms = a.arm.empty() ? t.arms : std::vector<std::string>{a.arm};
+  const SweepTrial* best = nullptr;
+  for (const std::string& arm : arms) {
+    const BudgetCell cell =
+        select_at_budget(t.trials, arm, "params", "test_acc", a.max_params, t.seeds, 0, 1);
+    if (!cell.feasible) continue;
+    for (const SweepTrial& tr : t.trials)
+      if (tr.done() && tr.arm == arm && tr.config_id == cell.config_id &&
+          (!best || tr.val_acc > best->val_acc))
+        best = &tr;
+  }
+  if (!best)
+    throw Error(fmt::format("sweep best: no finished trial{} with at most {} parameters in {}",
+                            a.arm.empty() ? "" : " of arm " + a.arm, a.max_params, a.dir));
+  const fs::path run = fs::path(a.dir) / best->run_dir;
+  if (a.path_only) {
+    fmt::print("{}\n", run.string());
+  } else if (a.json) {
+    fmt::print("{}\n", nlohmann::json{{"trial_id", best->trial_id},
+                                      {"config_id", best->config_id},
+                                      {"arm", best->arm},
+                                      {"seed", best->seed},
+                                      {"params", best->params},
+                                      {"val_acc", best->val_acc},
+                                      {"test_acc", best->test_acc},
+                                      {"run_dir", run.string()}}
+                           .dump());
+  } else {
+    fmt::print(
+        "best under {} parameters: arm {} config {} seed {} (trial {}): {} parameters, "
+        "val {:.4f}, test {:.4f}\n  {}\n",
+        a.max_params, best->arm, best->config_id, best->seed, best->trial_id, best->params,
+        best->val_acc, best->test_acc, run.string());
+  }
+}
+
 }  // namespace
 
 void register_sweep(CLI::App& app) {
@@ -111,6 +160,16 @@ void register_sweep(CLI::App& app) {
   status->add_option("target", sargs->target, "Sweep folder or storage URL")->required();
   status->add_option("-o,--out", sargs->out, "Where to write trials.json (default: the folder)");
   status->callback([sargs] { run_status(*sargs); });
+
+  auto bargs = std::make_shared<BestArgs>();
+  CLI::App* best = sub->add_subcommand(
+      "best", "The run to ship under a parameter budget: best by validation, per the report");
+  best->add_option("dir", bargs->dir, "Sweep folder (holding trials.json)")->required();
+  best->add_option("--max-params", bargs->max_params, "Parameter budget")->capture_default_str();
+  best->add_option("--arm", bargs->arm, "Only this arm (default: the best of every arm)");
+  best->add_flag("--json", bargs->json, "One JSON object");
+  best->add_flag("--path", bargs->path_only, "Print only the run folder");
+  best->callback([bargs] { run_best(*bargs); });
 
   sub->callback([sub, opt] {
     if (!sub->get_subcommands().empty()) return;

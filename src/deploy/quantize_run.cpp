@@ -51,6 +51,9 @@ QuantizeRunResult quantize_run(const std::filesystem::path& run, const QuantizeR
   r.float_test = evaluate(model.net, data.test).accuracy;
   r.int8_val = int8_accuracy(r.q, data.val);
   r.int8_test = int8_accuracy(r.q, data.test);
+  r.data_dir = spec.data_dir;
+  r.test_paths = data.test.paths;
+  r.test_labels = data.test.y;
 
   r.metrics_path = model_path.parent_path() / "metrics.json";
   nlohmann::json metrics = nlohmann::json::object();
