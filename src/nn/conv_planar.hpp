@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "nn/conv_geom.hpp"
@@ -32,37 +33,32 @@ class PlanarConv {
   // y [n][h][w][out] from the padded plane xp [n][hp][wp].
   void forward(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
-    switch (out) {
-      case 1:
-        return forward_t<1>(xp, g, w, bias, y);
-      case 2:
-        return forward_t<2>(xp, g, w, bias, y);
-      case 4:
-        return forward_t<4>(xp, g, w, bias, y);
-      case 8:
-        return forward_t<8>(xp, g, w, bias, y);
-      default:
-        return forward_t<16>(xp, g, w, bias, y);
-    }
+    with_out(out, [&](auto o) { forward_t<decltype(o)::value>(xp, g, w, bias, y); });
   }
 
   // dw [out][3][3] and db [out] += weight and bias gradients; dy [n][h][w][out] channels-last.
   void wgrad(const float* xp, const ConvGeom& g, const float* dy, int out, float* dw, float* db) {
-    switch (out) {
-      case 1:
-        return wgrad_t<1>(xp, g, dy, dw, db);
-      case 2:
-        return wgrad_t<2>(xp, g, dy, dw, db);
-      case 4:
-        return wgrad_t<4>(xp, g, dy, dw, db);
-      case 8:
-        return wgrad_t<8>(xp, g, dy, dw, db);
-      default:
-        return wgrad_t<16>(xp, g, dy, dw, db);
-    }
+    with_out(out, [&](auto o) { wgrad_t<decltype(o)::value>(xp, g, dy, dw, db); });
   }
 
  private:
+  // Calls f with out as a compile-time constant (one of the counts applies() accepts).
+  template <class F>
+  static void with_out(int out, F&& f) {
+    switch (out) {
+      case 1:
+        return f(std::integral_constant<int, 1>{});
+      case 2:
+        return f(std::integral_constant<int, 2>{});
+      case 4:
+        return f(std::integral_constant<int, 4>{});
+      case 8:
+        return f(std::integral_constant<int, 8>{});
+      default:
+        return f(std::integral_constant<int, 16>{});
+    }
+  }
+
   typedef float v16 __attribute__((vector_size(64)));
   typedef int v16i __attribute__((vector_size(64)));
   static constexpr int kTaps = 9;

@@ -17,17 +17,6 @@ std::string esc(const std::string& s) {
   return xml_escape(s);
 }
 
-// 1234567 -> "1,234,567": budgets and sizes read better grouped.
-std::string grouped(double v) {
-  const std::string digits = fmt::format("{:.0f}", std::abs(v));
-  std::string out = v < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 template <class T>
 std::string list(const std::vector<T>& v) {
   std::string out;

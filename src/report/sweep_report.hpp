@@ -45,6 +45,9 @@ nlohmann::json sweep_histories(const std::filesystem::path& sweep_dir, const Swe
 std::string sweep_page_html(const SweepTrials& t, const SweepAnalysis& a,
                             const SweepVerdict& verdict, const nlohmann::json& data);
 // The inline script and style sheet of the page.
+// 1234567 -> "1,234,567": budgets and sizes, grouped as the paper writes them.
+std::string grouped(double v);
+
 const char* sweep_script_js();
 const char* sweep_style_css();
 

@@ -9,6 +9,18 @@
 #include "report/sweep_report.hpp"
 
 namespace dkws {
+
+// 1234567 -> "1,234,567", as the paper writes its budgets.
+std::string grouped(double v) {
+  const std::string digits = fmt::format("{:.0f}", std::abs(v));
+  std::string out = v < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 namespace {
 
 constexpr double kAlpha = 0.05;
@@ -41,17 +53,6 @@ std::string join(const std::vector<std::string>& v) {
 
 std::string fmt_p(double p) {
   return p < 0.001 ? "< 0.001" : fmt::format("{:.3f}", p);
-}
-
-// 3450 -> "3,450", as the paper writes its budgets.
-std::string grouped(double v) {
-  const std::string digits = fmt::format("{:.0f}", std::abs(v));
-  std::string out = v < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 std::string cell_text(const BudgetCell* c) {
