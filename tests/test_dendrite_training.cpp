@@ -85,6 +85,34 @@ TEST_P(XorSeeds, CascadeCorrelationSolvesXorWhereTheBaselineCannot) {
 
 INSTANTIATE_TEST_SUITE_P(DendriteTraining, XorSeeds, ::testing::Values(1u, 2u, 3u));
 
+// A sweep stops a trial from TrainOptions::poll; it must be called in dendrite phases too, or a
+// Ctrl-C waits for the phase to end.
+TEST(DendriteTraining, PollRunsAfterEveryEpochOfBothPhasesAndCanAbandonTheRun) {
+  Rng rng(9);
+  nn::Sequential net = linear_net(rng);
+  RunConfig cfg = xor_config("cc");
+  cfg.train.seed = 9;
+  struct Stop {};
+  int polls = 0;
+  TrainOptions opt;
+  opt.quiet = true;
+  opt.poll = [&polls] { ++polls; };
+  const TrainResult r = train_model(net, cfg, xor_task(), opt);
+  EXPECT_EQ(size_t(polls), r.history.size());
+  size_t first_p = 0;
+  while (first_p < r.history.size() && r.history[first_p].phase != "P") ++first_p;
+  ASSERT_LT(first_p, r.history.size()) << "the run needs a dendrite phase";
+  // Throwing from the first dendrite-phase epoch's poll ends the run right there.
+  Rng rng2(9);
+  net = linear_net(rng2);
+  polls = 0;
+  opt.poll = [&] {
+    if (size_t(++polls) == first_p + 1) throw Stop{};
+  };
+  EXPECT_THROW(train_model(net, cfg, xor_task(), opt), Stop);
+  EXPECT_EQ(size_t(polls), first_p + 1);
+}
+
 TEST(DendriteTraining, GdAddsDendritesAndTheModelReloadsBitExact) {
   nn::Sequential net;
   const TrainResult r = train_xor("gd", net);

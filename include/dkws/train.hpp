@@ -46,6 +46,9 @@ struct TrainOptions {
   std::filesystem::path state_path;
   // Called after each saved epoch (tests use it to simulate a kill).
   std::function<void(int epoch)> after_epoch;
+  // Called after every epoch of either phase, dendrite-phase epochs included (which are not
+  // saved); it may throw to abandon the run, e.g. on Ctrl-C or a lost sweep lease.
+  std::function<void()> poll;
 };
 
 struct EvalResult {

@@ -148,7 +148,7 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
   const size_t params_base = model.net.count_params();
   TrainOptions topt;
   topt.quiet = true;
-  topt.after_epoch = [&hb](int) {
+  topt.poll = [&hb] {  // every epoch, dendrite phases included
     if (g_stop) throw Interrupted{};
     if (hb.lost()) throw LeaseLost{};
   };

@@ -13,8 +13,8 @@
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "train/epoch.hpp"
-#include "train/train_state.hpp"
 #include "train/tracker.hpp"
+#include "train/train_state.hpp"
 
 namespace dkws {
 namespace {
@@ -75,9 +75,10 @@ class Trainer {
   void finish_record(EpochRecord& rec, Clock::time_point start) {
     rec.seconds = seconds_since(start);
     result_.history.push_back(rec);
-    bar_.update(size_t(epoch_), fmt::format("{} loss {:.3f} val {:.3f} best {:.3f}@{} d={}", rec.phase,
-                                            rec.train_loss, rec.val_acc, result_.best_val_acc,
-                                            result_.best_epoch, rec.dendrites));
+    bar_.update(
+        size_t(epoch_),
+        fmt::format("{} loss {:.3f} val {:.3f} best {:.3f}@{} d={}", rec.phase, rec.train_loss,
+                    rec.val_acc, result_.best_val_acc, result_.best_epoch, rec.dendrites));
   }
   // Returns false when training is complete.
   bool neuron_epoch();
@@ -113,7 +114,8 @@ bool Trainer::neuron_epoch() {
   const EvalResult val = evaluate(net_, data_.val);
   rec.val_acc = val.accuracy;
   rec.val_loss = val.loss;
-  if (cfg_.train.scheduler == "plateau") adam_->set_lr(scheduler_->step(float(val.accuracy), adam_->lr()));
+  if (cfg_.train.scheduler == "plateau")
+    adam_->set_lr(scheduler_->step(float(val.accuracy), adam_->lr()));
 
   const SwitchDecision d = tracker_.observe(val.accuracy);
   rec.val_score = tracker_.smoothed_score();
@@ -185,6 +187,7 @@ void Trainer::dendrite_phase() {
     const bool done = !improved && ++since_best >= ds.p_epochs_to_switch;
     if (done) rec.event = "dendrite scores stalled: installing";
     finish_record(rec, start);
+    if (opt_.poll) opt_.poll();
     if (done) break;
   }
   for (auto* layer : layers) layer->install_best_candidates();
@@ -193,20 +196,19 @@ void Trainer::dendrite_phase() {
 void Trainer::save_state(double elapsed) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& r : result_.history) history.push_back(to_json(r));
-  const nlohmann::json state = {
-      {"epoch", epoch_},
-      {"elapsed", elapsed},
-      {"best", net_to_json(best_)},
-      {"adam", adam_->state()},
-      {"scheduler", scheduler_->state()},
-      {"tracker", tracker_.state()},
-      {"rng", rng_.state()},
-      {"result",
-       {{"best_epoch", result_.best_epoch},
-        {"best_val_acc", result_.best_val_acc},
-        {"val_loss", result_.val_loss},
-        {"transitions", result_.transitions},
-        {"history", history}}}};
+  const nlohmann::json state = {{"epoch", epoch_},
+                                {"elapsed", elapsed},
+                                {"best", net_to_json(best_)},
+                                {"adam", adam_->state()},
+                                {"scheduler", scheduler_->state()},
+                                {"tracker", tracker_.state()},
+                                {"rng", rng_.state()},
+                                {"result",
+                                 {{"best_epoch", result_.best_epoch},
+                                  {"best_val_acc", result_.best_val_acc},
+                                  {"val_loss", result_.val_loss},
+                                  {"transitions", result_.transitions},
+                                  {"history", history}}}};
   write_state_file(net_, state);
 }
 
@@ -229,7 +231,8 @@ bool Trainer::load_state(double& elapsed) {
     const nlohmann::json& j = doc.at("training_state");
     if (j.is_null()) return false;  // a finished run: train afresh
     if (doc.at("config") != cfg_.to_json())
-      throw Error(fmt::format("{}: saved state belongs to a different config; remove it to start over", source));
+      throw Error(fmt::format(
+          "{}: saved state belongs to a different config; remove it to start over", source));
     epoch_ = j.at("epoch");
     elapsed = j.at("elapsed");
     net_ = net_from_json(doc, source);
@@ -247,7 +250,8 @@ bool Trainer::load_state(double& elapsed) {
     result_.history.clear();
     for (const auto& h : r.at("history")) result_.history.push_back(epoch_record_from_json(h));
   } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: unreadable training state ({}); remove it to start over", source, e.what()));
+    throw Error(fmt::format("{}: unreadable training state ({}); remove it to start over", source,
+                            e.what()));
   }
   return true;
 }
@@ -271,6 +275,7 @@ TrainResult Trainer::run() {
     running = neuron_epoch();
     if (!opt_.state_path.empty()) save_state(before + seconds_since(t0));
     if (opt_.after_epoch) opt_.after_epoch(epoch_);
+    if (opt_.poll) opt_.poll();
   }
   bar_.finish();
   net_ = std::move(best_);
@@ -279,7 +284,8 @@ TrainResult Trainer::run() {
   if (!opt_.state_path.empty()) write_state_file(net_, nullptr);
   const EvalResult test = evaluate(net_, data_.test);
   result_.test_acc = test.accuracy;
-  result_.test_confusion = confusion_matrix(data_.test.y, test.predictions, int(data_.classes.size()));
+  result_.test_confusion =
+      confusion_matrix(data_.test.y, test.predictions, int(data_.classes.size()));
   return result_;
 }
 
