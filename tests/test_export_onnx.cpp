@@ -36,18 +36,6 @@ fs::path fixture(const std::string& name) {
   return dkws::testing::source_dir() / "tests" / "fixtures" / "onnx" / name;
 }
 
-dkws::testing::CommandResult run_shell(const std::string& cmd) {
-  dkws::testing::CommandResult r{-1, {}};
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // Features of kClips test clips spread over the split (every k-th test row of splits.tsv), as
 // the model's front end computes them: [clip][frame][coeff].
 std::vector<float> test_clip_features(const dkws::FrontEndConfig& fe) {
@@ -91,7 +79,7 @@ struct Runtime {
 bool run_onnxruntime(const fs::path& model, const std::vector<float>& x, int frames, int coeffs,
                      const fs::path& dir, Runtime& out, std::string& skip) {
   const fs::path tool = dkws::testing::source_dir() / "tools" / "onnx-check";
-  const auto install = run_shell("bash \"" + (tool / "install.sh").string() + "\"");
+  const auto install = dkws::testing::run_shell("bash \"" + (tool / "install.sh").string() + "\"");
   if (install.exit_code == 3) {
     skip =
         "node or npm not found on PATH: the onnxruntime parity check did not run (the export "
@@ -103,9 +91,9 @@ bool run_onnxruntime(const fs::path& model, const std::vector<float>& x, int fra
   dkws::write_file_atomic(
       input, std::string_view(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(float)));
   const size_t n = x.size() / size_t(frames * coeffs);
-  const auto r = run_shell(fmt::format("node \"{}\" \"{}\" \"{}\" {},{},{} \"{}\"",
-                                       (tool / "run.js").string(), model.string(), input.string(),
-                                       n, frames, coeffs, (dir / "ort").string()));
+  const auto r = dkws::testing::run_shell(
+      fmt::format("node \"{}\" \"{}\" \"{}\" {},{},{} \"{}\"", (tool / "run.js").string(),
+                  model.string(), input.string(), n, frames, coeffs, (dir / "ort").string()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   out.info = r.output.substr(0, r.output.find('\n'));
   out.logits = read_f32(dir / "ort.logits.f32");

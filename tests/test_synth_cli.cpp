@@ -41,16 +41,7 @@ std::string q(const fs::path& p) {
 
 // run_cli with PATH replaced for the dkws process only.
 dkws::testing::CommandResult run_with_path(const fs::path& path, const std::string& args) {
-  const std::string cmd = "PATH=" + q(path) + " \"" + DKWS_CLI_PATH + "\" " + args + " 2>&1";
-  dkws::testing::CommandResult r{-1, {}};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return dkws::testing::run_shell("PATH=" + q(path) + " \"" + DKWS_CLI_PATH + "\" " + args);
 }
 
 }  // namespace
