@@ -17,21 +17,6 @@ using namespace dkws;
 using namespace dkws::testing;
 namespace fs = std::filesystem;
 
-std::string clips_header(const DeployCase& c) {
-  std::ostringstream o;
-  o << "#include <stdint.h>\n#define KWS_TEST_CLIPS " << c.clips.size()
-    << "\n#define KWS_TEST_CLIP_SAMPLES 16000\n"
-    << "__attribute__((section(\".clips\"))) static const int16_t kws_test_clips[" << c.clips.size()
-    << "][16000] = {\n";
-  for (const auto& clip : c.clips) {
-    o << "{";
-    for (size_t i = 0; i < clip.size(); ++i) o << clip[i] << (i % 32 == 31 ? ",\n" : ",");
-    o << "},\n";
-  }
-  o << "};\n";
-  return o.str();
-}
-
 size_t section_size(const std::string& size_txt, const std::string& name) {
   std::smatch m;
   if (!std::regex_search(size_txt, m, std::regex("\\n" + name + "\\s+(\\d+)"))) return 0;
@@ -45,7 +30,7 @@ TEST(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   const DeployCase c = deploy_case("cc_kws12.json", 24);
   TempDir t;
   const auto summary = deploy::export_c(c.q, t / "model");
-  write_file(t / "clips.h", clips_header(c));
+  write_file(t / "clips.h", deploy::firmware_clips_header(c.clips));
   const auto build = run_shell("make -s -C '" + (source_dir() / "firmware").string() + "' MODEL='" +
                                (t / "model").string() + "' CLIPS='" + (t / "clips.h").string() +
                                "' OUT='" + (t / "fw").string() + "'");

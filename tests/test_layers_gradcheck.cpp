@@ -165,7 +165,7 @@ TEST_P(GradCheck, Conv2D) {
   for (auto c : {C{1, 8, 3, 3, 5, 4, 2}, C{3, 5, 2, 3, 4, 5, 2}, C{2, 17, 4, 2, 3, 3, 2},
                  C{5, 16, 1, 1, 3, 2, 3}, C{8, 6, 3, 3, 4, 3, 2}, C{1, 2, 5, 3, 3, 6, 2},
                  C{9, 1, 3, 3, 4, 3, 2},
-                 // one input channel, 3x3: the planar path, for every out that divides 16
+                 // one input channel, 3x3: the planar path (out 1, 2, 4) and its neighbour (16)
                  C{1, 1, 3, 3, 3, 5, 2}, C{1, 2, 3, 3, 7, 3, 2}, C{1, 4, 3, 3, 6, 5, 3},
                  C{1, 16, 3, 3, 4, 4, 2}}) {
     auto l = initialised(make_conv2d(c.in, c.out, c.kh, c.kw), 5);

@@ -108,5 +108,7 @@ ExportSummary export_c(const QModel& q, const std::filesystem::path& dir);
 // the C++ int8 model's result for each, in the firmware's own output format
 // ("clip I label L scores S0 S1 ..."). Returns the number of clips written.
 size_t write_firmware_clips(const QuantizeRunResult& r, size_t n, const std::filesystem::path& dir);
+// The clips.h that firmware/main.c includes, for clips of equal length.
+std::string firmware_clips_header(const std::vector<std::vector<int16_t>>& clips);
 
 }  // namespace dkws::deploy

@@ -96,11 +96,12 @@ void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy,
   need_da = need_da || full_da;
   const size_t c_n = size_t(channels_), positions = dy.size() / c_n,
                step = std::min(block_positions(channels_), positions), block = step * c_n;
-  dh_.resize({int(block)});
+  // Flat scratch sized through data, not resize({n}): a Shape temporary would allocate per batch.
+  dh_.data.resize(block);
   if (full_da)
     for (Dendrite& d : dendrites_) d.da.resize(dy.shape);
   else if (need_da)
-    da_block_.resize({int(block * dendrites_.size())});
+    da_block_.data.resize(block * dendrites_.size());
   for (size_t p0 = 0; p0 < positions; p0 += step) {
     const size_t rows = std::min(step, positions - p0), off = p0 * c_n, n = rows * c_n;
     const float* dy_blk = dy.ptr() + off;

@@ -15,25 +15,12 @@ thread's CPU time (time.thread_time) for training and evaluation, feature loadin
 """
 import argparse
 import json
-import os
 import time
 
-import numpy as np
 import torch
 
+from train_baseline import accuracy, load  # the same .npy loading and accuracy as the baseline
 from train_throughput import build  # the same architecture builder as bench/train_throughput
-
-
-def load(features, split):
-    x = torch.from_numpy(np.load(os.path.join(features, split + "_x.npy")))
-    y = torch.from_numpy(np.load(os.path.join(features, split + "_y.npy")).astype(np.int64))
-    return x, y
-
-
-@torch.no_grad()
-def accuracy(model, x, y):
-    model.eval()
-    return float((model(x).argmax(1) == y).float().mean())
 
 
 def train_trial(trial, data, epochs):
