@@ -4,18 +4,26 @@
 // (tools/torch/sweep_throughput.py), in one run. Both sides are timed in CPU seconds of the
 // training thread (trials.json "cpu_seconds" summed; time.thread_time() in torch), so other jobs
 // on a shared machine count against neither; feature loading is excluded on both sides.
-// Usage: sweep_throughput [--epochs E] [--no-torch] [--python PATH] [--data DIR]
+// It also prints the FLOP floor: the CPU seconds the same trials would take at the measured core
+// peak (bench/core_peak.hpp) doing nothing but their multiply-adds, and so the largest ratio any
+// direct (non-Winograd) implementation could reach against this torch run.
+// Usage: sweep_throughput [--epochs E] [--no-torch] [--per-trial] [--python PATH] [--data DIR]
+//   --per-trial adds a line per trial: its size, both sides' CPU seconds and its FLOP floor.
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <string>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+
+#include "core_peak.hpp"
+#include "dkws/model_file.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -43,11 +51,31 @@ fs::path cli_path() {
          "dkws";
 }
 
+// FLOPs of one trial: every training step is the forward, the weight gradient and the input
+// gradient (2 flops per multiply-add each), except that the first layer with weights computes no
+// input gradient; every epoch evaluates the validation set and the end the test set (forward only).
+double trial_flops(const fs::path& model_file, const json& metrics, int epochs) {
+  dkws::SavedModel m = dkws::load_model(model_file);
+  const dkws::nn::Shape item = {1, m.config.front_end.frames() * m.config.front_end.coeffs()};
+  double forward = 0, first_weighted = -1;
+  dkws::nn::Shape shape = item;  // layer shapes for one item
+  for (size_t i = 0; i < m.net.size(); ++i) {
+    const double macs = m.net.layer(i).macs_per_item(shape);
+    if (first_weighted < 0 && !m.net.layer(i).params().empty()) first_weighted = macs;
+    forward += macs;
+    shape = m.net.layer(i).output_shape(shape);
+  }
+  const json& n = metrics.at("samples");
+  const double train = n.at("train").get<double>() * epochs;
+  const double eval = n.at("val").get<double>() * epochs + n.at("test").get<double>();
+  return 2 * (train * (3 * forward - first_weighted) + eval * forward);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int epochs = 5;
-  bool torch = true;
+  bool torch = true, per_trial = false;
   std::string python = "/usr/bin/python3";
   std::string data = fs::path(DKWS_SHARED_DIR) / "data";
   for (int i = 1; i < argc; ++i) {
@@ -56,14 +84,17 @@ int main(int argc, char** argv) {
       epochs = std::atoi(argv[++i]);
     else if (a == "--no-torch")
       torch = false;
+    else if (a == "--per-trial")
+      per_trial = true;
     else if (a == "--python" && i + 1 < argc)
       python = argv[++i];
     else if (a == "--data" && i + 1 < argc)
       data = argv[++i];
     else {
-      std::fprintf(stderr,
-                   "usage: sweep_throughput [--epochs E] [--no-torch] [--python PATH] "
-                   "[--data DIR]\n");
+      std::fprintf(
+          stderr,
+          "usage: sweep_throughput [--epochs E] [--no-torch] [--per-trial] [--python PATH] "
+          "[--data DIR]\n");
       return 2;
     }
   }
@@ -95,10 +126,27 @@ int main(int argc, char** argv) {
     dkws_wall += t["train_seconds"].get<double>();
   }
   const double dkws_rate = 3600.0 * double(trials.size()) / dkws_cpu;
+  std::vector<double> trial_flop;
+  for (const auto& t : trials) {
+    const fs::path run = dir / "sweep" / t["run_dir"].get<std::string>();
+    trial_flop.push_back(trial_flops(run / "model.json",
+                                     json::parse(std::ifstream(run / "metrics.json")),
+                                     t["epochs"].get<int>()));
+  }
+  const double flops = std::accumulate(trial_flop.begin(), trial_flop.end(), 0.0);
+  const double peak = dkws::bench::measure_core_peak_flops();
+  const double floor_cpu = flops / peak;
   fmt::print("sweep_throughput: {} trials (kws12, arm none, {} epochs each, 1 thread)\n",
              trials.size(), epochs);
-  fmt::print("  dkws   {:8.1f} CPU s  {:9.0f} trials/hour  (wall {:.1f} s)\n", dkws_cpu, dkws_rate,
-             dkws_wall);
+  fmt::print(
+      "  dkws   {:8.1f} CPU s  {:9.0f} trials/hour  (wall {:.1f} s; {:.1f} GFLOP/s, {:.0f}% "
+      "of peak)\n",
+      dkws_cpu, dkws_rate, dkws_wall, flops / dkws_cpu * 1e-9, 100 * floor_cpu / dkws_cpu);
+  fmt::print(
+      "  floor  {:8.1f} CPU s  {:9.0f} trials/hour  ({:.1f} TFLOP at the measured peak, "
+      "{:.1f} GFLOP/s)\n",
+      floor_cpu, 3600.0 * double(trials.size()) / floor_cpu, flops * 1e-12, peak * 1e-9);
+  std::vector<double> torch_seconds;  // per trial, when torch ran
   if (torch) {
     const std::string feats = (dir / "feats").string();
     run(fmt::format("'{}' features --task kws12 --data '{}' --out '{}' -q 2>&1", cli.string(), data,
@@ -120,6 +168,7 @@ int main(int argc, char** argv) {
     }
     const json t = json::parse(out.substr(out.rfind('{')));
     const double torch_cpu = t["cpu_seconds"].get<double>();
+    torch_seconds = t["trial_seconds"].get<std::vector<double>>();
     const double torch_rate = 3600.0 * double(trials.size()) / torch_cpu;
     double dkws_acc = 0, torch_acc = 0;
     for (size_t i = 0; i < trials.size(); ++i) {
@@ -130,6 +179,23 @@ int main(int argc, char** argv) {
                t["torch"].get<std::string>());
     fmt::print("  ratio  {:.1f}x trials/hour; mean test accuracy dkws {:.3f}, torch {:.3f}\n",
                dkws_rate / torch_rate, dkws_acc, torch_acc);
+    fmt::print("  at the FLOP floor the ratio would be {:.1f}x (torch runs at {:.1f} GFLOP/s)\n",
+               torch_cpu / floor_cpu, flops / torch_cpu * 1e-9);
+  }
+  if (per_trial) {
+    fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>6}\n", "trial", "params",
+               "conv", "width", "noise", "GFLOP", "dkws s", "floor s", "ratio");
+    for (size_t i = 0; i < trials.size(); ++i) {
+      const json& t = trials[i];
+      const double cpu = t["cpu_seconds"].get<double>();
+      const std::string ratio =
+          torch_seconds.empty() ? "-" : fmt::format("{:.1f}x", torch_seconds[i] / cpu);
+      fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5.1f} {:>8.2f} {:>8.2f} {:>6}\n",
+                 t["trial_id"].get<int>(), t["params"].get<long>(),
+                 t["hparams"]["num_conv"].get<int>(), t["hparams"]["width"].get<double>(),
+                 t["hparams"]["noise"].get<double>(), trial_flop[i] * 1e-9, cpu,
+                 trial_flop[i] / peak, ratio);
+    }
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

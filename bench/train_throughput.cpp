@@ -23,6 +23,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "core_peak.hpp"
 #include "dkws/config.hpp"
 #include "dkws/nn/models.hpp"
 #include "dkws/nn/optim.hpp"
@@ -177,33 +178,10 @@ void layer_profile(Bench& b, double seconds) {
   std::printf("  total %.2f us per step of %d (* = layers with weights)\n", total * us, kBatch);
 }
 
-// Peak single-precision FLOP/s of one core: clock x FLOPs per cycle. lscpu's "CPU max MHz" when
-// the machine reports it (VMs often do not), else the current clock from /proc/cpuinfo.
 std::pair<double, std::string> core_peak() {
-  double mhz = 0;
-  std::string source, flags, line;
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  while (std::getline(cpuinfo, line)) {
-    if (flags.empty() && line.rfind("flags", 0) == 0) flags = line + " ";
-    if (mhz == 0 && line.rfind("cpu MHz", 0) == 0)
-      mhz = std::atof(line.substr(line.find(':') + 1).c_str()), source = "/proc/cpuinfo cpu MHz";
-  }
-  if (FILE* p = popen("lscpu 2>/dev/null", "r")) {
-    std::array<char, 512> buf;
-    while (std::fgets(buf.data(), buf.size(), p))
-      if (std::strncmp(buf.data(), "CPU max MHz:", 12) == 0)
-        mhz = std::atof(buf.data() + 12), source = "lscpu CPU max MHz";
-    pclose(p);
-  }
-  const bool fma = flags.find(" fma ") != std::string::npos;
-  const bool avx2 = flags.find(" avx2 ") != std::string::npos;
-  // Two 256-bit FMA pipes: 2 x 8 lanes x 2 flops. AVX-512 is not counted higher: on AMD Zen 4
-  // it runs on the same 256-bit units, and the kernels here use 8-lane vectors.
-  const int per_cycle = fma && avx2 ? 32 : flags.find(" avx ") != std::string::npos ? 16 : 8;
-  const std::string isa = fma && avx2 ? "AVX2+FMA" : per_cycle == 16 ? "AVX" : "SSE";
-  return {mhz * 1e6 * per_cycle,
-          fmt::format("core peak = {:.0f} MHz ({}) x {} SP FLOP/cycle ({}: two 256-bit FMA pipes)",
-                      mhz, source, per_cycle, isa)};
+  const double peak = bench::measure_core_peak_flops(now_s);
+  return {peak, fmt::format("core peak = {:.1f} GFLOP/s, measured (bench/core_peak.hpp, {})",
+                            peak * 1e-9, g_wall ? "wall-clock time" : "thread CPU time")};
 }
 
 // Runs the torch script on the same specs; returns name -> {params, samples_per_s}, or an empty
