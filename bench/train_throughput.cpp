@@ -120,10 +120,13 @@ double samples_per_second(Bench& b, double seconds) {
 }
 
 // Where one step's time goes: each layer's forward and backward, the loss and Adam, timed around
-// the same calls Sequential makes (the first layer gets no input gradient, as in training).
+// the same calls Sequential makes: as in training, the first layer with weights and the layers
+// before it (reshape, input noise) get no input gradient.
 void layer_profile(Bench& b, double seconds) {
   Sequential& net = b.net;
   const size_t n = net.size();
+  size_t first_weighted = 0;
+  while (first_weighted < n && net.layer(first_weighted).params().empty()) ++first_weighted;
   std::vector<Tensor> acts(n + 1), grads(2);
   std::vector<double> fwd(n, 0), bwd(n, 0);
   double loss_t = 0, adam_t = 0, zero_t = 0;
@@ -144,8 +147,8 @@ void layer_profile(Bench& b, double seconds) {
     softmax_cross_entropy(acts[n], b.labels.data(), b.dlogits);
     loss_t += now_s() - t;
     const Tensor* dy = &b.dlogits;
-    for (size_t i = n; i-- > 0;) {
-      Tensor* dx = i > 0 ? &grads[i % 2] : nullptr;
+    for (size_t i = n; i-- > first_weighted;) {
+      Tensor* dx = i > first_weighted ? &grads[i % 2] : nullptr;
       t = now_s();
       net.layer(i).backward(acts[i], acts[i + 1], *dy, dx);
       bwd[i] += now_s() - t;
