@@ -412,6 +412,13 @@ TEST(Layers, FastKernelsMatchReference) {
       {[] { return make_conv2d(16, 32, 3, 3); }, {2, 12, 3, 16}},
       {[] { return make_conv2d(4, 6, 3, 3); }, {2, 7, 5, 4}},
       {[] { return make_conv1d(16, 2, 3); }, {2, 25, 16}},  // dot-product orientation forward
+      // Narrow layers of the small AudioClassifier widths, a non-square kernel, a 1x2 image.
+      {[] { return make_conv2d(4, 4, 3, 3); }, {3, 25, 6, 4}},
+      {[] { return make_conv2d(2, 4, 3, 3); }, {2, 25, 6, 2}},
+      {[] { return make_conv2d(4, 2, 3, 3); }, {2, 12, 3, 4}},
+      {[] { return make_conv2d(8, 1, 3, 2); }, {2, 6, 5, 8}},
+      {[] { return make_conv2d(3, 4, 2, 3); }, {1, 1, 2, 3}},
+      {[] { return make_conv1d(8, 4, 3); }, {3, 25, 8}},
       {[] { return make_dense(208, 3); }, {3, 208}},
       {[] { return make_dense(650, 25); }, {2, 650}},
   };
