@@ -70,9 +70,12 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 
 TEST(DenseKernels, MatchReferenceOnAwkwardShapes) {
   Rng rng(7);
-  for (int in : {1, 15, 16, 17, 33, 64, 65, 100, 2400})
-    for (int out : {1, 3, 4, 5, 12, 169})
-      for (int n : {1, 3, 5, 32, 100}) {
+  // With 16-lane vectors, in = 50 leaves 3 vectors and 2 floats, 80 one 4-vector block and one
+  // vector, 100 a block, 2 vectors and 4 floats; outputs and items leave 0 to 3 rows after the
+  // 4-row tiles.
+  for (int in : {1, 15, 16, 17, 33, 50, 64, 65, 80, 100, 2400})
+    for (int out : {1, 2, 3, 4, 5, 6, 12, 169})
+      for (int n : {1, 2, 3, 5, 6, 32, 100}) {
         const std::string shape = fmt::format("in {} out {} batch {}", in, out, n);
         Tensor x({n, in}), dy({n, out});
         fill(x, rng);

@@ -194,11 +194,12 @@ template <int R, bool ACC>
 inline void product_tail(const Product& p, int r0, int j0, int cols) {
   const float* __restrict a = p.a + r0 * p.ar;
   const float* __restrict m = p.m + j0;
+  const ptrdiff_t ak = p.ak, ar = p.ar, ldm = p.ldm;
   float acc[R][kLanes] = {};
   for (int k = 0; k < p.kn; ++k)
     for (int r = 0; r < R; ++r) {
-      const float av = a[k * p.ak + r * p.ar];
-      for (int j = 0; j < cols; ++j) acc[r][j] += av * m[k * p.ldm + j];
+      const float av = a[k * ak + r * ar];
+      for (int j = 0; j < cols; ++j) acc[r][j] += av * m[k * ldm + j];
     }
   float* __restrict c = p.c + r0 * p.ldc + j0;
   for (int r = 0; r < R; ++r)
@@ -206,26 +207,37 @@ inline void product_tail(const Product& p, int r0, int j0, int cols) {
       c[r * p.ldc + j] = ACC ? c[r * p.ldc + j] + acc[r][j] : acc[r][j];
 }
 
-// Every row of one column block of V vectors (V = 0: the scalar tail of `cols` columns):
-// kRowTile rows at a time, then one tile of the rows left.
-template <int V, bool ACC, int R = kRowTile>
-void product_rows(const Product& p, int r0, int rows, int j0, int cols) {
+// R rows of a block of V column vectors, or of the last `cols` (< kLanes) columns when V = 0.
+template <int R, int V, bool ACC>
+inline void product_block(const Product& p, int r0, int j0, int cols) {
+  if constexpr (V > 0)
+    product_tile<R, V, ACC>(p, r0, j0);
+  else
+    product_tail<R, ACC>(p, r0, j0, cols);
+}
+
+// The rows left after the kRowTile-row tiles, as one tile of exactly that many.
+template <int R, int V, bool ACC>
+void product_last_rows(const Product& p, int r0, int rows, int j0, int cols) {
   if constexpr (R > 0) {
-    for (; rows >= R && (R == kRowTile || rows == R); r0 += R, rows -= R) {
-      if constexpr (V > 0)
-        product_tile<R, V, ACC>(p, r0, j0);
-      else
-        product_tail<R, ACC>(p, r0, j0, cols);
-    }
-    if (rows > 0) product_rows<V, ACC, R - 1>(p, r0, rows, j0, cols);
+    if (rows == R) return product_block<R, V, ACC>(p, r0, j0, cols);
+    product_last_rows<R - 1, V, ACC>(p, r0, rows, j0, cols);
   }
+}
+
+// Every row of one column block.
+template <int V, bool ACC>
+void product_rows(const Product& p, int rows, int j0, int cols) {
+  int r = 0;
+  for (; r + kRowTile <= rows; r += kRowTile) product_block<kRowTile, V, ACC>(p, r, j0, cols);
+  product_last_rows<kRowTile - 1, V, ACC>(p, r, rows - r, j0, cols);
 }
 
 // The column vectors left after the kVecTile-wide blocks, as one block of exactly that many.
 template <int V, bool ACC>
 void product_rest(const Product& p, int rows, int j0, int nvec) {
   if constexpr (V > 0) {
-    if (nvec == V) return product_rows<V, ACC>(p, 0, rows, j0, 0);
+    if (nvec == V) return product_rows<V, ACC>(p, rows, j0, 0);
     product_rest<V - 1, ACC>(p, rows, j0, nvec);
   }
 }
@@ -236,11 +248,11 @@ template <bool ACC>
 void product(const Product& p, int rows, int cols) {
   constexpr int wide = kVecTile * kLanes;
   int j = 0;
-  for (; j + wide <= cols; j += wide) product_rows<kVecTile, ACC>(p, 0, rows, j, 0);
+  for (; j + wide <= cols; j += wide) product_rows<kVecTile, ACC>(p, rows, j, 0);
   const int nvec = (cols - j) / kLanes;
   if (nvec > 0) product_rest<kVecTile - 1, ACC>(p, rows, j, nvec);
   j += nvec * kLanes;
-  if (j < cols) product_rows<0, ACC>(p, 0, rows, j, cols - j);
+  if (j < cols) product_rows<0, ACC>(p, rows, j, cols - j);
 }
 
 #pragma GCC diagnostic pop
