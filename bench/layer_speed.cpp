@@ -1,11 +1,12 @@
-// Forward + backward time per batch of 32 for the weighted layers of the KWS models, single thread.
+// Forward + backward time per batch of 32 for the weighted layers of the KWS models, single thread,
+// in thread CPU time (the machine is shared, so wall time would count other processes' slices).
 // GFLOP/s counts 2 flops per multiply-accumulate: forward = macs, backward = macs for the weight
 // gradient + macs for the input gradient.
 // Usage: layer_speed [--reference] [seconds per layer] [name filter, e.g. conv2d]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "dkws/nn/layers.hpp"
@@ -23,11 +24,13 @@ struct Case {
 };
 
 double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
-// Time per call of f: the fastest of many ~1 ms chunks within `budget` seconds. Taking the
-// minimum over short chunks filters out the time slices lost to other processes on a busy box.
+// Time per call of f: the fastest of many ~1 ms chunks within `budget` seconds of CPU time. The
+// minimum over short chunks also filters out chunks slowed by other processes evicting the caches.
 template <class F>
 double time_per_call(F&& f, double budget) {
   f();  // warm-up: buffers get sized here
@@ -65,6 +68,12 @@ int main(int argc, char** argv) {
       {"conv2d 1->8 3x3 50x13", make_conv2d(1, 8, 3, 3), {batch, 50, 13, 1}},
       {"conv2d 8->16 3x3 25x6", make_conv2d(8, 16, 3, 3), {batch, 25, 6, 8}},
       {"dense 208->3", make_dense(208, 3), {batch, 208}},
+      // Dense shapes of the paper's search space (flattened conv outputs -> hidden, -> classes).
+      {"dense 2400->169", make_dense(2400, 169), {batch, 2400}},
+      {"dense 1152->117", make_dense(1152, 117), {batch, 1152}},
+      {"dense 672->90", make_dense(672, 90), {batch, 672}},
+      {"dense 208->12", make_dense(208, 12), {batch, 208}},
+      {"dense 36->12", make_dense(36, 12), {batch, 36}},
       // Other shapes of the AudioClassifier family: narrow images and odd channel counts.
       {"conv2d 1->4 3x3 50x13", make_conv2d(1, 4, 3, 3), {batch, 50, 13, 1}},
       {"conv2d 4->4 3x3 25x6", make_conv2d(4, 4, 3, 3), {batch, 25, 6, 4}},

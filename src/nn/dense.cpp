@@ -1,26 +1,9 @@
 // Dense: x [N, F] -> y [N, out] = x W^T + b, weight [out][F], bias [out].
+#include "nn/dense_kernels.hpp"
 #include "nn/layers_internal.hpp"
 
 namespace dkws::nn {
 namespace {
-
-// Dot product with 16 independent partial sums: the compiler may vectorise it without reassociating
-// a single float sum (which it must not do without -ffast-math), and the result is deterministic.
-float dot(const float* __restrict a, const float* __restrict b, int n) {
-  float lanes[16] = {};
-  int i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int l = 0; l < 16; ++l) lanes[l] += a[i + l] * b[i + l];
-  float s = 0.f;
-  for (; i < n; ++i) s += a[i] * b[i];
-  for (int l = 0; l < 16; ++l) s += lanes[l];
-  return s;
-}
-
-// y[i] += s * x[i]: independent lanes, so it vectorises as written.
-void axpy(float s, const float* __restrict x, float* __restrict y, int n) {
-  for (int i = 0; i < n; ++i) y[i] += s * x[i];
-}
 
 class Dense final : public Layer {
  public:
@@ -46,35 +29,30 @@ class Dense final : public Layer {
         }
       return;
     }
-    for (int n = 0; n < n_items; ++n)
-      for (int o = 0; o < out_; ++o)
-        y[size_t(n) * out_ + o] =
-            b_.value[size_t(o)] + dot(x.ptr() + size_t(n) * in_, w + size_t(o) * in_, in_);
+    detail::dense_forward(x.ptr(), w, b_.value.ptr(), n_items, in_, out_, y.ptr());
   }
 
   void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
     const int n_items = x.dim(0);
     const float* w = w_.value.ptr();
     float* dw = w_.grad.ptr();
-    if (dx) {
-      dx->resize(x.shape);
-      dx->zero();
+    if (dx) dx->resize(x.shape);
+    if (!detail::use_reference_kernels) {  // dense_kernels.cpp
+      detail::dense_weight_grad(x.ptr(), dy.ptr(), n_items, in_, out_, dw, b_.grad.ptr());
+      if (dx) detail::dense_input_grad(dy.ptr(), w, n_items, in_, out_, dx->ptr());
+      return;
     }
-    // Both paths are rank-1 updates: dW += dy^T x, db += sum dy, dx = dy W.
+    // Reference: rank-1 updates dW += dy^T x, db += sum dy, dx = dy W, one item at a time.
+    if (dx) dx->zero();
     for (int n = 0; n < n_items; ++n) {
       const float* xn = x.ptr() + size_t(n) * in_;
       for (int o = 0; o < out_; ++o) {
         const float d = dy[size_t(n) * out_ + o];
         b_.grad[size_t(o)] += d;
-        if (detail::use_reference_kernels) {
-          for (int i = 0; i < in_; ++i) {
-            dw[size_t(o) * in_ + i] += d * xn[i];
-            if (dx) (*dx)[size_t(n) * in_ + i] += d * w[size_t(o) * in_ + i];
-          }
-          continue;
+        for (int i = 0; i < in_; ++i) {
+          dw[size_t(o) * in_ + i] += d * xn[i];
+          if (dx) (*dx)[size_t(n) * in_ + i] += d * w[size_t(o) * in_ + i];
         }
-        axpy(d, xn, dw + size_t(o) * in_, in_);
-        if (dx) axpy(d, w + size_t(o) * in_, dx->ptr() + size_t(n) * in_, in_);
       }
     }
   }

@@ -1,0 +1,293 @@
+// The Dense layer's fast kernels; dense_kernels.hpp says how they work.
+#include "nn/dense_kernels.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace dkws::nn::detail {
+namespace {
+
+// GCC/Clang vector types rather than intrinsics: the same code builds for AVX-512, AVX2 and plain
+// SSE2 (-DDKWS_NATIVE=OFF), and the fixed-size accumulator arrays stay in registers, which
+// auto-vectorisation of nested loops does not reliably achieve. All of it is internal to this
+// file, so GCC's ABI note about passing wide vectors by value does not apply.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+// Lanes per vector, and tile sizes that keep the accumulators plus the operands of one step in
+// the vector registers: 32 with AVX-512 (16 accumulators), 16 otherwise (8 accumulators).
+#if defined(__AVX512F__)
+#define DKWS_DENSE_LANES 16
+constexpr int kFwdItems = 4, kFwdOuts = 4, kRowTile = 4, kVecTile = 4;
+#elif defined(__AVX__)
+#define DKWS_DENSE_LANES 8
+constexpr int kFwdItems = 2, kFwdOuts = 4, kRowTile = 4, kVecTile = 2;
+#else
+#define DKWS_DENSE_LANES 4
+constexpr int kFwdItems = 2, kFwdOuts = 4, kRowTile = 4, kVecTile = 2;
+#endif
+constexpr int kLanes = DKWS_DENSE_LANES;
+typedef float vf __attribute__((vector_size(DKWS_DENSE_LANES * sizeof(float))));
+
+inline vf loadv(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storev(float* p, vf v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Makes the compiler keep v in a register: GCC otherwise folds a load that feeds several
+// multiply-adds into each of them, which turns 4-8 loads per 16 multiply-adds into 20, and the
+// tiles run at half speed, bound by the loads.
+inline void in_register([[maybe_unused]] vf& v) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __asm__("" : "+v"(v));
+#endif
+}
+
+// Sum of the lanes as a fixed pairwise tree (lane i + lane i + half, halving).
+inline float hsum(vf v) {
+  float t[kLanes];
+  std::memcpy(t, &v, sizeof t);
+  for (int half = kLanes / 2; half > 0; half /= 2)
+    for (int i = 0; i < half; ++i) t[i] += t[i + half];
+  return t[0];
+}
+
+#if DKWS_DENSE_LANES == 16
+// The lane sums of 16 vectors at once, lane j of the result = hsum(v[j]), by the same pairwise
+// tree: each level adds the two halves of every group (as hsum does) for two vectors at a time,
+// packing both results into one vector, so the levels take 8, 4, 2 and 1 vector additions instead
+// of 16 x 15 scalar ones.
+inline vf hsum16(const vf* v) {
+  vf a[8], b[4], c[2];
+  for (int k = 0; k < 8; ++k)  // groups of 16 -> 8: lane i + lane i + 8
+    a[k] = __builtin_shufflevector(v[2 * k], v[2 * k + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
+                                   20, 21, 22, 23) +
+           __builtin_shufflevector(v[2 * k], v[2 * k + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
+                                   27, 28, 29, 30, 31);
+  for (int k = 0; k < 4; ++k)  // 8 -> 4
+    b[k] = __builtin_shufflevector(a[2 * k], a[2 * k + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19,
+                                   24, 25, 26, 27) +
+           __builtin_shufflevector(a[2 * k], a[2 * k + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22,
+                                   23, 28, 29, 30, 31);
+  for (int k = 0; k < 2; ++k)  // 4 -> 2
+    c[k] = __builtin_shufflevector(b[2 * k], b[2 * k + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21,
+                                   24, 25, 28, 29) +
+           __builtin_shufflevector(b[2 * k], b[2 * k + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22,
+                                   23, 26, 27, 30, 31);
+  return __builtin_shufflevector(c[0], c[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                 30) +
+         __builtin_shufflevector(c[0], c[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
+                                 31);  // 2 -> 1
+}
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Forward: y[r][c] = b[c] + sum_i x[r][i] w[c][i] for R items x C outputs. Lane l of acc[r][c]
+// sums the products at i = l mod kLanes; the last in % kLanes products are summed apart (tail).
+
+template <int R, int C>
+inline void forward_tile(const float* __restrict x, const float* __restrict w,
+                         const float* __restrict b, int in, float* __restrict y, int ldy) {
+  vf acc[R][C] = {};
+  const int nv = in - in % kLanes;
+  for (int i = 0; i < nv; i += kLanes) {
+    vf wv[C];
+    for (int c = 0; c < C; ++c) {
+      wv[c] = loadv(w + ptrdiff_t(c) * in + i);
+      in_register(wv[c]);
+    }
+    for (int r = 0; r < R; ++r) {
+      vf xv = loadv(x + ptrdiff_t(r) * in + i);
+      in_register(xv);
+      for (int c = 0; c < C; ++c) acc[r][c] += xv * wv[c];
+    }
+  }
+  float sum[R][C];
+#if DKWS_DENSE_LANES == 16
+  if constexpr (R * C == 16) {
+    const vf all = hsum16(&acc[0][0]);
+    std::memcpy(sum, &all, sizeof sum);
+  } else
+#endif
+  {
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) sum[r][c] = hsum(acc[r][c]);
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      float tail = 0.f;
+      for (int i = nv; i < in; ++i) tail += x[ptrdiff_t(r) * in + i] * w[ptrdiff_t(c) * in + i];
+      y[ptrdiff_t(r) * ldy + c] = b[c] + (sum[r][c] + tail);
+    }
+}
+
+// C outputs for n items: kFwdItems at a time, then one by one.
+template <int C>
+void forward_items(const float* x, const float* w, const float* b, int n, int in, float* y,
+                   int ldy) {
+  int k = 0;
+  for (; k + kFwdItems <= n; k += kFwdItems)
+    forward_tile<kFwdItems, C>(x + ptrdiff_t(k) * in, w, b, in, y + ptrdiff_t(k) * ldy, ldy);
+  for (; k < n; ++k)
+    forward_tile<1, C>(x + ptrdiff_t(k) * in, w, b, in, y + ptrdiff_t(k) * ldy, ldy);
+}
+
+// The last out % kFwdOuts outputs, as one tile of exactly that many.
+template <int C>
+void forward_rest(int rest, const float* x, const float* w, const float* b, int n, int in, float* y,
+                  int ldy) {
+  if constexpr (C > 0) {
+    if (rest == C) return forward_items<C>(x, w, b, n, in, y, ldy);
+    forward_rest<C - 1>(rest, x, w, b, n, in, y, ldy);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both gradients are one product with the sum over the rows of its second operand:
+//   c[r][j] (+)= sum_{k < kn} a[k*ak + r*ar] * m[k*ldm + j]
+// dW: rows = outputs, a = dy (ak = out, ar = 1), m = x, kn = items, accumulated into dW.
+// dx: rows = items, a = dy (ak = 1, ar = out), m = w, kn = outputs, stored.
+// Each element is summed over k in order, in one accumulator, on every path.
+struct Product {
+  const float* a;
+  ptrdiff_t ak, ar;
+  const float* m;
+  ptrdiff_t ldm;
+  float* c;
+  ptrdiff_t ldc;
+  int kn;
+};
+
+// R rows x V vectors of columns starting at row r0, column j0.
+template <int R, int V, bool ACC>
+inline void product_tile(const Product& p, int r0, int j0) {
+  const float* __restrict a = p.a + r0 * p.ar;
+  const float* __restrict m = p.m + j0;
+  const ptrdiff_t ak = p.ak, ar = p.ar, ldm = p.ldm;
+  vf acc[R][V] = {};
+  for (int k = 0; k < p.kn; ++k) {
+    vf mv[V];
+    for (int v = 0; v < V; ++v) {
+      mv[v] = loadv(m + k * ldm + v * kLanes);
+      in_register(mv[v]);
+    }
+    for (int r = 0; r < R; ++r) {
+      const float av = a[k * ak + r * ar];
+      for (int v = 0; v < V; ++v) acc[r][v] += av * mv[v];
+    }
+  }
+  float* __restrict c = p.c + r0 * p.ldc + j0;
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) {
+      float* cp = c + r * p.ldc + v * kLanes;
+      storev(cp, ACC ? loadv(cp) + acc[r][v] : acc[r][v]);
+    }
+}
+
+// R rows x the last `cols` (< kLanes) columns, in scalars.
+template <int R, bool ACC>
+inline void product_tail(const Product& p, int r0, int j0, int cols) {
+  const float* __restrict a = p.a + r0 * p.ar;
+  const float* __restrict m = p.m + j0;
+  const ptrdiff_t ak = p.ak, ar = p.ar, ldm = p.ldm;
+  float acc[R][kLanes] = {};
+  for (int k = 0; k < p.kn; ++k)
+    for (int r = 0; r < R; ++r) {
+      const float av = a[k * ak + r * ar];
+      for (int j = 0; j < cols; ++j) acc[r][j] += av * m[k * ldm + j];
+    }
+  float* __restrict c = p.c + r0 * p.ldc + j0;
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < cols; ++j)
+      c[r * p.ldc + j] = ACC ? c[r * p.ldc + j] + acc[r][j] : acc[r][j];
+}
+
+// R rows of a block of V column vectors, or of the last `cols` (< kLanes) columns when V = 0.
+template <int R, int V, bool ACC>
+inline void product_block(const Product& p, int r0, int j0, int cols) {
+  if constexpr (V > 0)
+    product_tile<R, V, ACC>(p, r0, j0);
+  else
+    product_tail<R, ACC>(p, r0, j0, cols);
+}
+
+// The rows left after the kRowTile-row tiles, as one tile of exactly that many.
+template <int R, int V, bool ACC>
+void product_last_rows(const Product& p, int r0, int rows, int j0, int cols) {
+  if constexpr (R > 0) {
+    if (rows == R) return product_block<R, V, ACC>(p, r0, j0, cols);
+    product_last_rows<R - 1, V, ACC>(p, r0, rows, j0, cols);
+  }
+}
+
+// Every row of one column block.
+template <int V, bool ACC>
+void product_rows(const Product& p, int rows, int j0, int cols) {
+  int r = 0;
+  for (; r + kRowTile <= rows; r += kRowTile) product_block<kRowTile, V, ACC>(p, r, j0, cols);
+  product_last_rows<kRowTile - 1, V, ACC>(p, r, rows - r, j0, cols);
+}
+
+// The column vectors left after the kVecTile-wide blocks, as one block of exactly that many.
+template <int V, bool ACC>
+void product_rest(const Product& p, int rows, int j0, int nvec) {
+  if constexpr (V > 0) {
+    if (nvec == V) return product_rows<V, ACC>(p, rows, j0, 0);
+    product_rest<V - 1, ACC>(p, rows, j0, nvec);
+  }
+}
+
+// Column blocks outermost: a block of the second operand (kn rows x kVecTile vectors) stays in
+// L1 while every row tile goes past it.
+template <bool ACC>
+void product(const Product& p, int rows, int cols) {
+  constexpr int wide = kVecTile * kLanes;
+  int j = 0;
+  for (; j + wide <= cols; j += wide) product_rows<kVecTile, ACC>(p, rows, j, 0);
+  const int nvec = (cols - j) / kLanes;
+  if (nvec > 0) product_rest<kVecTile - 1, ACC>(p, rows, j, nvec);
+  j += nvec * kLanes;
+  if (j < cols) product_rows<0, ACC>(p, rows, j, cols - j);
+}
+
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+void dense_forward(const float* x, const float* w, const float* b, int n, int in, int out,
+                   float* y) {
+  // Items in blocks of about 384 KB of x (L2), each block passing the weights once; within a
+  // block, output tiles outermost so their weight rows stay in L1.
+  const int block = std::max(kFwdItems, (96 * 1024 / std::max(in, 1)) / kFwdItems * kFwdItems);
+  for (int k0 = 0; k0 < n; k0 += block) {
+    const int nb = std::min(block, n - k0);
+    const float* xb = x + ptrdiff_t(k0) * in;
+    float* yb = y + ptrdiff_t(k0) * out;
+    int o = 0;
+    for (; o + kFwdOuts <= out; o += kFwdOuts)
+      forward_items<kFwdOuts>(xb, w + ptrdiff_t(o) * in, b + o, nb, in, yb + o, out);
+    if (o < out)
+      forward_rest<kFwdOuts - 1>(out - o, xb, w + ptrdiff_t(o) * in, b + o, nb, in, yb + o, out);
+  }
+}
+
+void dense_weight_grad(const float* x, const float* dy, int n, int in, int out, float* dw,
+                       float* db) {
+  for (int o = 0; o < out; ++o) {
+    float s = 0.f;
+    for (int k = 0; k < n; ++k) s += dy[ptrdiff_t(k) * out + o];
+    db[o] += s;
+  }
+  product<true>(Product{dy, out, 1, x, in, dw, in, n}, out, in);
+}
+
+void dense_input_grad(const float* dy, const float* w, int n, int in, int out, float* dx) {
+  product<false>(Product{dy, 1, out, w, in, dx, in, out}, n, in);
+}
+
+}  // namespace dkws::nn::detail
