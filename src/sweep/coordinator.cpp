@@ -278,8 +278,12 @@ bool Coordinator::add_tpe_round(const SearchSpace& space, Storage& store) {
   for (TrialSpec& t : trials) t.config_id += int(have);
   store.add_trials(trials);
   if (!opt_.quiet)
-    fmt::print(stderr, "{}tpe round {}: configs {}-{} proposed from {} finished configs\n",
-               tty_ ? "\r\033[K" : "", round, have + 1, have + proposed.size(), obs.size());
+    fmt::print(stderr, "{}tpe round {}: {} proposed from {} finished configs\n",
+               tty_ ? "\r\033[K" : "", round,
+               proposed.size() == 1
+                   ? fmt::format("config {}", have + 1)
+                   : fmt::format("configs {}-{}", have + 1, have + proposed.size()),
+               obs.size());
   return true;
 }
 
