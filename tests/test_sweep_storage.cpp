@@ -76,6 +76,58 @@ void check_lease_semantics(const std::string& url) {
   EXPECT_NE(last.error.find("worker died 1 times"), std::string::npos) << last.error;
 }
 
+// add_trials (a TPE round): numbered after the largest trial_id, queued, claimable; a round added
+// twice, or to an empty store, is refused and changes nothing.
+void check_add_trials(const std::string& url) {
+  auto a = open_storage(url);
+  EXPECT_THROW(a->add_trials(three_trials()), dkws::Error) << "added to a store with no sweep";
+  a->create({{"task", "folder"}}, three_trials());
+  auto c = a->claim("host:1", 60, 3);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(a->finish(c->spec.trial_id, c->token, true, {{"val_acc", 0.5}}, ""));
+  std::vector<TrialSpec> round = make_trials({json{{"lr", 0.02}}, json{{"lr", 0.03}}}, {"none"}, 2);
+  for (auto& t : round) t.config_id += 1, t.trial_id = 99;  // ids are the store's to give
+  a->add_trials(round);
+  const auto rows = open_storage(url)->trials();
+  ASSERT_EQ(rows.size(), 7u);
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].spec.trial_id, int64_t(i + 1));
+  EXPECT_EQ(rows[0].status, "done") << "adding a round touched a finished trial";
+  EXPECT_EQ(rows[3].spec.config_id, 2);
+  EXPECT_EQ(rows[3].spec.hparams, json({{"lr", 0.02}}));
+  EXPECT_EQ(rows[4].spec.seed, 2);
+  EXPECT_EQ(rows[6].spec.config_id, 3);
+  EXPECT_EQ(rows[6].status, "queued");
+  EXPECT_EQ(a->counts().queued, 6u);
+  // The same round again: refused as a whole.
+  try {
+    a->add_trials(round);
+    ADD_FAILURE() << "a round was added twice";
+  } catch (const dkws::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config 2 is already stored"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(a->trials().size(), 7u);
+  auto next = a->claim("host:2", 60, 3);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->spec.trial_id, 2);
+}
+
+TEST(SweepStorage, SqliteAddTrials) {
+  TempDir dir;
+  check_add_trials((dir / "s.db").string());
+}
+
+TEST(SweepStorage, PostgresAddTrials) {
+  if (PgServer::bin_dir().empty())
+    GTEST_SKIP() << "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get "
+                    "install postgresql)";
+  PgServer pg;
+  ASSERT_TRUE(pg.started()) << pg.log();
+  const std::string url = pg.create_db("rounds");
+  ASSERT_FALSE(url.empty());
+  check_add_trials(url);
+}
+
 TEST(SweepStorage, SqliteLeasesAndExactlyOnceFinish) {
   TempDir dir;
   check_lease_semantics((dir / "s.db").string());

@@ -40,7 +40,8 @@ SearchSpace load_space(const std::filesystem::path& path);  // JSON with // comm
 
 // `n` configurations (hparams objects). random: config i is drawn from a stream seeded by
 // (seed, i), so the first n configs do not depend on n. grid: the first n points of the
-// cartesian product in key order, last key fastest (n = 0: all of them).
+// cartesian product in key order, last key fastest (n = 0: all of them). The model-based sampler
+// (sweep_tpe.hpp) needs results, so it is not here; its round 0 is random's first configs.
 std::vector<nlohmann::json> sample_configs(const SearchSpace& space, const std::string& sampler,
                                            size_t n, uint64_t seed);
 

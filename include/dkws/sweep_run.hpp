@@ -21,9 +21,11 @@ struct SweepOptions {
   size_t configs = 0;  // 0: from trials, or the whole grid
   size_t trials = 0;
   int seeds = 2;
-  std::string sampler = "random";
-  int jobs = 0;         // 0: the number of cores
-  std::string storage;  // empty: OUT/sweep.db
+  std::string sampler = "random";  // random | grid | tpe
+  size_t tpe_startup = 0;          // tpe: random configs in round 0 (0: max(8, configs / 4))
+  size_t tpe_batch = 8;            // tpe: configs proposed per later round
+  int jobs = 0;                    // 0: the number of cores
+  std::string storage;             // empty: OUT/sweep.db
   double lease_seconds = 60;
   uint64_t seed = 1;
   int max_attempts = 3;

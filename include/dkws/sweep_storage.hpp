@@ -48,6 +48,10 @@ class Storage {
   virtual nlohmann::json metadata() = 0;
   // Writes metadata and every trial (status queued) in one transaction. Throws if one exists.
   virtual void create(const nlohmann::json& meta, const std::vector<TrialSpec>& trials) = 0;
+  // Appends trials (status queued) to the existing sweep in one transaction, numbered after the
+  // largest stored trial_id in the given order (their own trial_id is ignored). Throws when no
+  // sweep exists or one of their config_ids is already stored (a round added twice).
+  virtual void add_trials(const std::vector<TrialSpec>& trials) = 0;
   // Takes the lowest queued trial, or a running one whose lease expired. Trials whose workers
   // died `max_attempts` times are marked failed instead.
   virtual std::optional<Claim> claim(const std::string& worker, double lease_seconds,

@@ -124,7 +124,13 @@ void register_sweep(CLI::App& app) {
   sub->add_option("--configs", opt->configs, "Configurations to sample");
   sub->add_option("--trials", opt->trials, "Total trials (a multiple of arms x seeds)");
   sub->add_option("--seeds", opt->seeds, "Seeds per configuration and arm")->capture_default_str();
-  sub->add_option("--sampler", opt->sampler, "random | grid")->capture_default_str();
+  sub->add_option("--sampler", opt->sampler,
+                  "random | grid | tpe (multi-objective TPE on mean val accuracy vs params)")
+      ->capture_default_str();
+  sub->add_option("--tpe-startup", opt->tpe_startup,
+                  "tpe: random configs in round 0 (default max(8, configs/4))");
+  sub->add_option("--tpe-batch", opt->tpe_batch, "tpe: configs proposed per later round")
+      ->capture_default_str();
   sub->add_option("-j,--jobs", opt->jobs, "Worker processes (default: the number of cores)");
   sub->add_option("--storage", opt->storage,
                   "postgresql://... or an SQLite file (default OUT/sweep.db)");

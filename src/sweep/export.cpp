@@ -1,8 +1,11 @@
 // SWEEP_DIR/trials.json: every finished trial with its hyperparameters and results, the one file
 // the sweep report reads (format "dkws-sweep-trials", version 1).
+#include <optional>
+
 #include <fmt/core.h>
 
 #include "dkws/sweep_run.hpp"
+#include "dkws/sweep_tpe.hpp"
 #include "dkws/util.hpp"
 
 namespace dkws::sweep {
@@ -11,6 +14,9 @@ using nlohmann::json;
 
 json trials_export(const json& meta, const std::vector<TrialRow>& rows) {
   json trials = json::array();
+  // TPE sweeps: the round that proposed each config follows from its config_id and the settings.
+  std::optional<TpeSettings> tpe;
+  if (meta.contains("tpe") && meta["tpe"].is_object()) tpe = TpeSettings::from_json(meta["tpe"]);
   for (const TrialRow& r : rows) {
     if (r.status != "done" && r.status != "failed") continue;
     const json& res = r.result.is_object() ? r.result : json::object();
@@ -36,18 +42,20 @@ json trials_export(const json& meta, const std::vector<TrialRow>& rows) {
                       {"attempts", r.attempts},
                       {"worker", r.worker},
                       {"run_dir", r.status == "done" ? get("run_dir") : json()}});
+    if (tpe) trials.back()["round"] = tpe_round_of(r.spec.config_id, *tpe);
   }
+  json sweep = {{"task", meta.value("task", "")},
+                {"arms", meta.value("arms", json::array())},
+                {"seeds", meta.value("seeds", json::array())},
+                {"sampler", meta.value("sampler", "")},
+                {"seed", meta.value("seed", 0)},
+                {"space", meta.value("space", json::object())},
+                {"n_configs", meta.value("n_configs", 0)},
+                {"n_trials", meta.value("n_trials", 0)}};
+  if (tpe) sweep["tpe"] = meta["tpe"];
   return {{"format", "dkws-sweep-trials"},
           {"version", 1},
-          {"sweep",
-           {{"task", meta.value("task", "")},
-            {"arms", meta.value("arms", json::array())},
-            {"seeds", meta.value("seeds", json::array())},
-            {"sampler", meta.value("sampler", "")},
-            {"seed", meta.value("seed", 0)},
-            {"space", meta.value("space", json::object())},
-            {"n_configs", meta.value("n_configs", 0)},
-            {"n_trials", meta.value("n_trials", 0)}}},
+          {"sweep", std::move(sweep)},
           {"trials", std::move(trials)}};
 }
 

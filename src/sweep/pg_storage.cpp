@@ -108,21 +108,25 @@ class PgStorage final : public Storage {
       if (query("SELECT 1 FROM sweep", {}).rows())
         throw Error(fmt::format("{}: already holds a sweep", where_));
       query("INSERT INTO sweep (id, meta, created) VALUES (1, $1, " NOW_E ")", {meta.dump()});
-      // One multi-row INSERT per chunk: a round trip per trial is slow over a network.
-      for (size_t start = 0; start < trials.size(); start += 200) {
-        std::string sql =
-            "INSERT INTO trials (trial_id, config_id, arm, seed, hparams, status, created) VALUES ";
-        std::vector<std::string> params;
-        for (size_t i = start; i < std::min(trials.size(), start + 200); ++i) {
-          const TrialSpec& t = trials[i];
-          const size_t b = params.size();
-          sql += fmt::format("{}(${}::bigint, ${}::int, ${}, ${}::int, ${}, 'queued', " NOW_E ")",
-                             i == start ? "" : ",", b + 1, b + 2, b + 3, b + 4, b + 5);
-          params.insert(params.end(), {std::to_string(t.trial_id), std::to_string(t.config_id),
-                                       t.arm, std::to_string(t.seed), t.hparams.dump()});
-        }
-        query(sql, params);
-      }
+      insert_trials(trials);
+      exec("COMMIT");
+    } catch (...) {
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      throw;
+    }
+  }
+
+  void add_trials(const std::vector<TrialSpec>& trials) override {
+    exec("BEGIN");
+    try {
+      // The sweep row is locked, so a second coordinator adding the same round waits, then fails
+      // the config check instead of inserting it twice.
+      if (!query("SELECT 1 FROM sweep WHERE id = 1 FOR UPDATE", {}).rows())
+        throw Error(fmt::format("{}: holds no sweep to add trials to", where_));
+      Result top =
+          query("SELECT COALESCE(MAX(trial_id), 0), COALESCE(MAX(config_id), 0) FROM trials", {});
+      check_new_configs(trials, top.integer(0, 1), where_);
+      insert_trials(numbered_after(trials, top.integer(0, 0)));
       exec("COMMIT");
     } catch (...) {
       PQclear(PQexec(conn_, "ROLLBACK"));
@@ -226,6 +230,25 @@ class PgStorage final : public Storage {
   }
 
  private:
+  // Inside a transaction: the trials as queued rows.
+  void insert_trials(const std::vector<TrialSpec>& trials) {
+    // One multi-row INSERT per chunk: a round trip per trial is slow over a network.
+    for (size_t start = 0; start < trials.size(); start += 200) {
+      std::string sql =
+          "INSERT INTO trials (trial_id, config_id, arm, seed, hparams, status, created) VALUES ";
+      std::vector<std::string> params;
+      for (size_t i = start; i < std::min(trials.size(), start + 200); ++i) {
+        const TrialSpec& t = trials[i];
+        const size_t b = params.size();
+        sql += fmt::format("{}(${}::bigint, ${}::int, ${}, ${}::int, ${}, 'queued', " NOW_E ")",
+                           i == start ? "" : ",", b + 1, b + 2, b + 3, b + 4, b + 5);
+        params.insert(params.end(), {std::to_string(t.trial_id), std::to_string(t.config_id), t.arm,
+                                     std::to_string(t.seed), t.hparams.dump()});
+      }
+      query(sql, params);
+    }
+  }
+
   void exec(const char* sql) {
     PGresult* r = PQexec(conn_, sql);
     const auto st = PQresultStatus(r);

@@ -123,15 +123,27 @@ class SqliteStorage final : public Storage {
         .bind(1, meta.dump())
         .bind(2, now)
         .step();
-    Stmt ins(db_,
-             "INSERT INTO trials (trial_id, config_id, arm, seed, hparams, status, created) "
-             "VALUES (?, ?, ?, ?, ?, 'queued', ?)",
-             path_);
-    for (const TrialSpec& t : trials) {
-      ins.bind(1, t.trial_id).bind(2, int64_t(t.config_id)).bind(3, t.arm);
-      ins.bind(4, int64_t(t.seed)).bind(5, t.hparams.dump()).bind(6, now).step();
-      ins.reset();
+    insert_trials(trials, now);
+    tx.commit();
+  }
+
+  void add_trials(const std::vector<TrialSpec>& trials) override {
+    Tx tx(*this);
+    {
+      Stmt probe(db_, "SELECT COUNT(*) FROM sweep", path_);
+      probe.step();
+      if (probe.integer(0) == 0)
+        throw Error(fmt::format("{}: holds no sweep to add trials to", path_));
     }
+    int64_t max_trial = 0, max_config = 0;
+    {
+      Stmt top(db_, "SELECT COALESCE(MAX(trial_id), 0), COALESCE(MAX(config_id), 0) FROM trials",
+               path_);
+      top.step();
+      max_trial = top.integer(0), max_config = top.integer(1);
+    }
+    check_new_configs(trials, max_config, path_);
+    insert_trials(numbered_after(trials, max_trial), now_seconds());
     tx.commit();
   }
 
@@ -271,6 +283,19 @@ class SqliteStorage final : public Storage {
     SqliteStorage& s_;
     bool done_ = false;
   };
+
+  // Inside a transaction: the trials as queued rows.
+  void insert_trials(const std::vector<TrialSpec>& trials, double now) {
+    Stmt ins(db_,
+             "INSERT INTO trials (trial_id, config_id, arm, seed, hparams, status, created) "
+             "VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+             path_);
+    for (const TrialSpec& t : trials) {
+      ins.bind(1, t.trial_id).bind(2, int64_t(t.config_id)).bind(3, t.arm);
+      ins.bind(4, int64_t(t.seed)).bind(5, t.hparams.dump()).bind(6, now).step();
+      ins.reset();
+    }
+  }
 
   void exec(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) throw_sqlite(db_, path_);

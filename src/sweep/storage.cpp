@@ -28,6 +28,19 @@ void set_count(Counts& c, const std::string& status, size_t n) {
   if (status == "failed") c.failed = n;
 }
 
+void check_new_configs(const std::vector<TrialSpec>& trials, int64_t max_stored_config,
+                       const std::string& where) {
+  for (const TrialSpec& t : trials)
+    if (t.config_id <= max_stored_config)
+      throw Error(fmt::format("{}: config {} is already stored (up to {}); not adding it again",
+                              where, t.config_id, max_stored_config));
+}
+
+std::vector<TrialSpec> numbered_after(std::vector<TrialSpec> trials, int64_t max_stored_id) {
+  for (auto& t : trials) t.trial_id = ++max_stored_id;
+  return trials;
+}
+
 std::unique_ptr<Storage> open_storage(const std::string& url) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return open_postgres(url);

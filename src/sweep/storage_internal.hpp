@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dkws/sweep_storage.hpp"
 
@@ -16,6 +17,11 @@ std::unique_ptr<Storage> open_postgres(const std::string& url);
 
 // A fresh random lease token (128 bits, hex).
 std::string new_token();
+// add_trials refuses trials whose config_id is not above every stored one (a round added twice).
+void check_new_configs(const std::vector<TrialSpec>& trials, int64_t max_stored_config,
+                       const std::string& where);
+// The trials renumbered max_stored_id + 1, + 2, ... in order.
+std::vector<TrialSpec> numbered_after(std::vector<TrialSpec> trials, int64_t max_stored_id);
 void set_count(Counts& c, const std::string& status, size_t n);
 
 }  // namespace dkws::sweep
