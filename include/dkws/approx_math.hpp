@@ -13,11 +13,12 @@ inline float approx_log(float x) {
   const uint32_t bits = std::bit_cast<uint32_t>(x);
   // x = m * 2^e with m in [0.5, 1); m below sqrt(1/2) is doubled so f = m - 1 stays in
   // [-0.293, 0.414], where the polynomial is fitted.
-  float e = float(int32_t(bits >> 23) - 126);
+  // The adjustment is arithmetic on a 0/1 integer rather than a ?: so that loops vectorise even
+  // without blend instructions (plain SSE2); m * 2 is exact.
   const float m = std::bit_cast<float>((bits & 0x007fffffu) | 0x3f000000u);
-  const bool low = m < 0.70710678118654752f;
-  e = low ? e - 1.f : e;
-  const float f = low ? m + m - 1.f : m - 1.f;
+  const int32_t low = int32_t(m < 0.70710678118654752f);
+  const float e = float(int32_t(bits >> 23) - 126 - low);
+  const float f = m * float(1 + low) - 1.f;
   const float z = f * f;
   float p = 7.0376836292e-2f;
   p = p * f - 1.1514610310e-1f;
@@ -51,12 +52,14 @@ inline void approx_sincos_turns(float t, float& sin_out, float& cos_out) {
   c = c * z - 1.388731625493765e-3f;
   c = c * z + 4.166664568298827e-2f;
   c = c * z * z - 0.5f * z + 1.f;
-  // Rotate by q quarter turns: (sin, cos) -> (cos, -sin) per quarter.
-  const bool odd = (q & 1) != 0;
-  const float sr = odd ? c : s;
-  const float cr = odd ? s : c;
-  sin_out = (q & 2) ? -sr : sr;
-  cos_out = ((q + 1) & 2) ? -cr : cr;
+  // Rotate by q quarter turns: (sin, cos) -> (cos, -sin) per quarter. Done on the bits (swap
+  // under a mask, flip sign bits), which vectorises on every ISA; ?: on floats became branches
+  // without AVX and mispredicted on random angles.
+  const uint32_t sb = std::bit_cast<uint32_t>(s), cb = std::bit_cast<uint32_t>(c);
+  const uint32_t odd = 0u - uint32_t(q & 1);
+  const uint32_t sr = (cb & odd) | (sb & ~odd), cr = (sb & odd) | (cb & ~odd);
+  sin_out = std::bit_cast<float>(sr ^ (uint32_t(q & 2) << 30));
+  cos_out = std::bit_cast<float>(cr ^ (uint32_t((q + 1) & 2) << 30));
 }
 
 }  // namespace dkws
