@@ -239,15 +239,52 @@ TEST(Layers, DropoutBackwardUsesForwardMask) {
   Tensor y2;
   l->forward(x, y2, {true, &again});
   EXPECT_EQ(y.data, y2.data);
-  // Element i is kept exactly when the i-th rng.uniform() >= rate, and the layer leaves the
-  // generator where that many draws would.
+  // Element i is kept exactly when the i-th word of rng.fill_u32() is >= ceil(rate * 2^32), and
+  // the layer leaves the generator where that one bulk call would.
   for (float rate : {0.3f, 0.25f, 1e-9f}) {
     auto d = make_dropout(rate);
     Rng rng(11), ref(11);
     d->forward(x, y2, {true, &rng});
+    std::vector<uint32_t> words(x.size());
+    ref.fill_u32(words.data(), words.size());
+    const uint64_t threshold = uint64_t(std::ceil(double(rate) * 0x1.0p32));
     for (size_t i = 0; i < x.size(); ++i)
-      ASSERT_EQ(y2[i] != 0.f, ref.uniform() >= rate) << "rate " << rate << " element " << i;
+      ASSERT_EQ(y2[i] != 0.f, words[i] >= threshold) << "rate " << rate << " element " << i;
     EXPECT_EQ(rng.next_u64(), ref.next_u64());
+  }
+}
+
+// The keep fraction is 1 - rate and kept elements are scaled by exactly 1/(1-rate), at the sweep's
+// activation size; y and dx hold exactly x * mask and dy * mask.
+TEST(Layers, DropoutKeepFractionAndScale) {
+  Tensor x({32, 10400}), dy({32, 10400}), y, dx;
+  Rng fill(21);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = 1.f + float(fill.uniform());
+    dy[i] = float(fill.uniform()) - 0.5f;
+  }
+  for (float rate : {0.1f, 0.3f, 0.5f}) {
+    SCOPED_TRACE(rate);
+    auto d = make_dropout(rate);
+    Rng rng(uint64_t(rate * 100));
+    d->forward(x, y, {true, &rng});
+    d->backward(x, y, dy, &dx);
+    const float scale = 1.f / (1.f - rate);
+    size_t kept = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const bool keep = y[i] != 0.f;
+      kept += keep;
+      ASSERT_EQ(y[i], keep ? x[i] * scale : 0.f) << i;
+      ASSERT_EQ(dx[i], keep ? dy[i] * scale : 0.f * dy[i]) << i;
+    }
+    const double n = double(x.size()), p = 1.0 - rate;
+    EXPECT_LT(std::abs(double(kept) / n - p), 5 * std::sqrt(p * (1 - p) / n));
+    // Runs of the same decision have the geometric lengths of independent draws: the number of
+    // keep/drop switches between neighbours is 2 p (1 - p) n on average.
+    size_t switches = 0;
+    for (size_t i = 1; i < x.size(); ++i) switches += (y[i] != 0.f) != (y[i - 1] != 0.f);
+    const double q = 2 * p * (1 - p);
+    EXPECT_LT(std::abs(double(switches) / n - q), 5 * std::sqrt(q * (1 - q) / n) * 2);
   }
 }
 
@@ -271,13 +308,24 @@ TEST(Layers, GaussianNoiseDrawsScaledNormals) {
   Rng rng(3), ref(3);
   Tensor x = random_input({2, 5}, 18), y;
   l->forward(x, y, {true, &rng});
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], x[i] + float(ref.normal() * 0.5f));
-  // An odd count leaves a spare normal cached; the generator handed back must hold it too.
+  std::vector<float> z(x.size());
+  ref.fill_normal(z.data(), z.size());
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], x[i] + 0.5f * z[i]);  // 0.5 z is exact
+  // A spare normal cached by rng.normal() is left alone, and the generator handed back is where
+  // one bulk call leaves it.
+  rng.normal();
+  ref.normal();
   Tensor odd = random_input({1, 7}, 26);
   l->forward(odd, y, {true, &rng});
-  for (int i = 0; i < 7; ++i) ref.normal();
+  ref.fill_normal(z.data(), 7);
   EXPECT_EQ(rng.normal(), ref.normal());
   EXPECT_EQ(rng.next_u64(), ref.next_u64());
+  // At the sweep's input size the added noise has the requested standard deviation.
+  Tensor big({32, 650}), yb;
+  l->forward(big, yb, {true, &rng});
+  double s2 = 0;
+  for (float v : yb.data) s2 += double(v) * v;
+  EXPECT_NEAR(std::sqrt(s2 / double(big.size())), 0.5, 0.5 * 5 / std::sqrt(2.0 * big.size()));
 }
 
 std::vector<std::unique_ptr<Layer>> one_of_each() {

@@ -3,8 +3,9 @@
 #pragma once
 #include <array>
 #include <cmath>
-#include <cstring>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace dkws {
 
@@ -49,6 +50,18 @@ class Rng {
     return r * std::cos(2.0 * M_PI * u2);
   }
 
+  // Bulk draws for the training-time noise and dropout layers (src/util/rng_bulk.cpp). Each call
+  // takes exactly one next_u64() from this stream to seed 8 independent xoshiro256** lanes that
+  // are stepped together, so the compiler vectorises them, and fills `out` from those lanes. The
+  // generator therefore advances by one draw per call whatever n is, state() stays these six
+  // words, and a shorter fill from the same state is a prefix of a longer one.
+  // Uniform 32-bit words.
+  void fill_u32(uint32_t* out, size_t n);
+  // N(0, 1) floats: float Box-Muller on 31-bit and 24-bit uniforms with polynomial log and
+  // sin/cos (approx_math.hpp), within 1e-6 of libm's double Box-Muller on the same uniforms;
+  // |z| <= 6.7. Same state and build, same bits.
+  void fill_normal(float* out, size_t n);
+
   // The whole generator state, for saving a run and resuming it bit-exactly.
   std::array<uint64_t, 6> state() const {
     uint64_t spare_bits;
@@ -64,14 +77,16 @@ class Rng {
   // A child generator whose stream does not overlap this one's in practice.
   Rng split() { return Rng(next_u64() ^ 0x9E3779B97F4A7C15ull); }
 
- private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  // The seeding sequence: advances x and returns the next well-mixed word.
   static uint64_t splitmix64(uint64_t& x) {
     uint64_t z = (x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t state_[4];
   double spare_ = 0;
   bool has_spare_ = false;

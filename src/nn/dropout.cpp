@@ -1,15 +1,20 @@
-// Inverted dropout: in training each element is kept when rng.uniform() >= rate (one draw per
-// element, in storage order) and scaled by 1/(1-rate); at inference it is the identity. The mask
-// of scale factors is kept for backward.
+// Inverted dropout: in training each element is kept with probability 1 - rate and scaled by
+// 1/(1-rate); at inference it is the identity. The mask of scale factors is kept for backward, as
+// float bit patterns: the random words are drawn into it and turned into scales in place.
+// The decisions come from one rng.fill_u32() over the whole batch (vectorised generator lanes,
+// advancing the training generator by a single draw): element i is kept when its 32-bit word is
+// >= ceil(rate * 2^32), so the keep probability is 1 - rate to within 2^-32.
+#include <bit>
+
 #include "nn/layers_internal.hpp"
 
 namespace dkws::nn {
 namespace {
 
-// out = a * b elementwise; raw restrict pointers so it vectorises.
-void multiply(const float* __restrict a, const float* __restrict b, float* __restrict out,
+// out = a * mask elementwise, mask holding float bits; raw restrict pointers so it vectorises.
+void multiply(const float* __restrict a, const uint32_t* __restrict mask, float* __restrict out,
               size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * std::bit_cast<float>(mask[i]);
 }
 
 class Dropout final : public Layer {
@@ -27,23 +32,19 @@ class Dropout final : public Layer {
       return;
     }
     if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
-    const float scale = 1.f / (1.f - rate_);
-    mask_.resize(x.size());
-    // uniform() is (next_u64() >> 11) * 2^-53 exactly, so `uniform() >= rate` is the integer test
-    // `(next_u64() >> 11) >= ceil(rate * 2^53)`: the same draws and decisions, without the
-    // int-to-double conversion and with no branch. The generator is copied locally so its state
-    // stays in registers, then handed back.
-    const uint64_t threshold = uint64_t(std::ceil(double(rate_) * 0x1.0p53));
-    uint32_t scale_bits;
-    std::memcpy(&scale_bits, &scale, sizeof scale);
-    Rng rng = *ctx.rng;
-    for (float& m : mask_) {
-      const uint32_t keep = uint32_t((rng.next_u64() >> 11) >= threshold);
-      const uint32_t bits = scale_bits & (0u - keep);
-      std::memcpy(&m, &bits, sizeof m);
+    const size_t n = x.size();
+    mask_.resize(n);
+    ctx.rng->fill_u32(mask_.data(), n);
+    // rate < 1 is a float, so rate * 2^32 is exact in double and its ceiling is below 2^32.
+    const uint32_t threshold = uint32_t(std::ceil(double(rate_) * 0x1.0p32));
+    const uint32_t scale_bits = std::bit_cast<uint32_t>(1.f / (1.f - rate_));
+    const float* __restrict xv = x.ptr();
+    float* __restrict yv = y.ptr();
+    uint32_t* __restrict m = mask_.data();
+    for (size_t i = 0; i < n; ++i) {
+      m[i] = m[i] >= threshold ? scale_bits : 0u;
+      yv[i] = xv[i] * std::bit_cast<float>(m[i]);  // as backward: x * 0 keeps NaN/inf visible
     }
-    *ctx.rng = rng;
-    multiply(x.ptr(), mask_.data(), y.ptr(), x.size());
   }
 
   void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
@@ -60,8 +61,8 @@ class Dropout final : public Layer {
 
  private:
   float rate_;
-  bool masked_ = false;  // whether the last forward applied mask_
-  std::vector<float> mask_;
+  bool masked_ = false;         // whether the last forward applied mask_
+  std::vector<uint32_t> mask_;  // bits of 1/(1-rate) or 0.f per element
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
-// GaussianNoise (Keras): y = x + stddev * N(0, 1) in training, one rng.normal() draw per element in
-// storage order; identity at inference. The noise does not depend on x, so dx = dy.
+// GaussianNoise (Keras): y = x + stddev * N(0, 1) in training, identity at inference. The normals
+// come from one rng.fill_normal() over the whole batch in storage order (a vectorised float
+// Box-Muller, ~0.8 ns an element against ~15 ns for rng.normal()), which advances the training
+// generator by a single draw. The noise does not depend on x, so dx = dy.
 #include "nn/layers_internal.hpp"
 
 namespace dkws::nn {
@@ -19,14 +21,12 @@ class GaussianNoise final : public Layer {
       return;
     }
     if (!ctx.rng) throw Error("gaussian_noise: a training forward needs ForwardContext::rng");
-    // A local copy keeps the generator state in registers; the stream is exactly that of calling
-    // ctx.rng->normal() once per element.
-    Rng rng = *ctx.rng;
-    const double sd = stddev_;
+    const size_t n = x.size();
+    ctx.rng->fill_normal(y.ptr(), n);
+    const float sd = stddev_;
     const float* __restrict xv = x.ptr();
     float* __restrict yv = y.ptr();
-    for (size_t i = 0, n = x.size(); i < n; ++i) yv[i] = xv[i] + float(rng.normal() * sd);
-    *ctx.rng = rng;
+    for (size_t i = 0; i < n; ++i) yv[i] = xv[i] + sd * yv[i];
   }
 
   void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
