@@ -24,11 +24,6 @@
 
 namespace dkws::nn::detail {
 
-// 64-byte vectors pass by value between these inline, internal functions only, so the ABI note GCC
-// gives for them on targets without AVX-512 (e.g. -DDKWS_NATIVE=OFF) does not apply.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-
 class PlanarConv {
  public:
   static bool applies(const ConvGeom& g, int out) {
@@ -180,7 +175,5 @@ class PlanarConv {
   std::vector<float> grid_, dy_grid_;
   ConvGeom dy_geom_{};
 };
-
-#pragma GCC diagnostic pop
 
 }  // namespace dkws::nn::detail
