@@ -78,6 +78,10 @@ int main(int argc, char** argv) {
       {"conv2d 1->4 3x3 50x13", make_conv2d(1, 4, 3, 3), {batch, 50, 13, 1}},
       {"conv2d 4->4 3x3 25x6", make_conv2d(4, 4, 3, 3), {batch, 25, 6, 4}},
       {"conv2d 16->24 3x3 12x3", make_conv2d(16, 24, 3, 3), {batch, 12, 3, 16}},
+      // Width 2 of the search space (the sweep's most expensive trials).
+      {"conv2d 1->16 3x3 50x13", make_conv2d(1, 16, 3, 3), {batch, 50, 13, 1}},
+      {"conv2d 16->32 3x3 25x6", make_conv2d(16, 32, 3, 3), {batch, 25, 6, 16}},
+      {"conv2d 32->32 3x3 12x3", make_conv2d(32, 32, 3, 3), {batch, 12, 3, 32}},
       {"conv2d 16->32 3x3 6x1", make_conv2d(16, 32, 3, 3), {batch, 6, 1, 16}},
       // The cheap layers between them, at the AudioClassifier's largest activation.
       {"relu 50x13x8", make_relu(), {batch, 50, 13, 8}},

@@ -202,6 +202,34 @@ TEST_P(GradCheck, MaxPool2D) {
   }
 }
 
+// Max-pool backward overwrites all of dx (it arrives dirty here), the cells no 'valid' window
+// covers included, and routes dy to each window's first maximum in scan order.
+TEST(Layers, MaxPool2DValidBackwardWritesEveryCell) {
+  for (auto [h, w, ch] : {std::tuple{5, 7, 3}, {4, 6, 8}, {3, 3, 13}}) {
+    auto l = make_maxpool2d(2, false);
+    const Tensor x = random_input({2, h, w, ch}, 31, true);
+    Tensor y, dx(x.shape);
+    l->forward(x, y, {});
+    const Tensor dy = random_input(y.shape, 32);
+    std::fill(dx.data.begin(), dx.data.end(), 123.f);
+    l->backward(x, y, dy, &dx);
+    std::vector<float> want(x.size(), 0.f);  // first maximum of each window, in scan order
+    for (int n = 0; n < 2; ++n)
+      for (int i = 0; i < h / 2; ++i)
+        for (int j = 0; j < w / 2; ++j)
+          for (int c = 0; c < ch; ++c) {
+            size_t best = 0;
+            for (int a = 0; a < 2; ++a)
+              for (int b = 0; b < 2; ++b) {
+                const size_t k = ((size_t(n) * h + 2 * i + a) * w + 2 * j + b) * ch + c;
+                if ((a == 0 && b == 0) || x[k] > x[best]) best = k;
+              }
+            want[best] = dy[((size_t(n) * (h / 2) + i) * (w / 2) + j) * ch + c];
+          }
+    EXPECT_EQ(dx.data, want) << h << "x" << w << "x" << ch;
+  }
+}
+
 TEST_P(GradCheck, ShapeLayers) {
   KernelMode mode(GetParam());
   gradcheck(*make_relu(), random_input({3, 4, 5}, 9, true), "relu");
