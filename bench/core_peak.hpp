@@ -7,15 +7,10 @@
 // half the rate, so 8 lanes measure the same peak.
 #pragma once
 #include <algorithm>
-#include <ctime>
+
+#include "bench_timing.hpp"
 
 namespace dkws::bench {
-
-inline double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"

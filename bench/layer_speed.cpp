@@ -9,6 +9,7 @@
 #include <ctime>
 #include <string>
 
+#include "bench_timing.hpp"
 #include "dkws/nn/layers.hpp"
 #include "nn/layers_internal.hpp"
 
@@ -22,31 +23,6 @@ struct Case {
   std::unique_ptr<Layer> layer;
   Shape in;
 };
-
-double now_s() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-// Time per call of f: the fastest of many ~1 ms chunks within `budget` seconds of CPU time. The
-// minimum over short chunks also filters out chunks slowed by other processes evicting the caches.
-template <class F>
-double time_per_call(F&& f, double budget) {
-  f();  // warm-up: buffers get sized here
-  double t0 = now_s();
-  f();
-  const double once = std::max(now_s() - t0, 1e-7);
-  const long chunk = std::max(1L, long(1e-3 / once));
-  double best = 1e30;
-  const double start = now_s();
-  while (now_s() - start < budget) {
-    t0 = now_s();
-    for (long i = 0; i < chunk; ++i) f();
-    best = std::min(best, (now_s() - t0) / double(chunk));
-  }
-  return best;
-}
 
 }  // namespace
 
@@ -103,10 +79,10 @@ int main(int argc, char** argv) {
     for (float& v : x.data) v = float(rng.normal());
     for (float& v : dy.data) v = float(rng.normal());
     ForwardContext ctx{true, &rng};
-    const double tf = time_per_call([&] { c.layer->forward(x, y, ctx); }, budget);
-    const double tb = time_per_call([&] { c.layer->backward(x, y, dy, &dx); }, budget);
+    const double tf = bench::time_per_call([&] { c.layer->forward(x, y, ctx); }, budget);
+    const double tb = bench::time_per_call([&] { c.layer->backward(x, y, dy, &dx); }, budget);
     // A model's first layer needs no input gradient, so that case is timed too.
-    const double tw = time_per_call([&] { c.layer->backward(x, y, dy, nullptr); }, budget);
+    const double tw = bench::time_per_call([&] { c.layer->backward(x, y, dy, nullptr); }, budget);
     const double macs = c.layer->macs_per_item(c.in) * batch;
     if (macs > 0)
       std::printf("%-24s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", c.name, tf * 1e6, tb * 1e6,

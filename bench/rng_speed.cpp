@@ -9,39 +9,12 @@
 #include <ctime>
 #include <string>
 
+#include "bench_timing.hpp"
 #include "dkws/nn/layers.hpp"
 #include "nn/layers_internal.hpp"
 
 using namespace dkws;
 using namespace dkws::nn;
-
-namespace {
-
-double thread_cpu_s() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-// CPU time per call of f: the fastest of many ~2 ms chunks within `budget` seconds.
-template <class F>
-double time_per_call(F&& f, double budget) {
-  f();  // warm-up: buffers get sized here
-  double t0 = thread_cpu_s();
-  f();
-  const double once = std::max(thread_cpu_s() - t0, 1e-7);
-  const long chunk = std::max(1L, long(2e-3 / once));
-  double best = 1e30;
-  const double start = thread_cpu_s();
-  while (thread_cpu_s() - start < budget) {
-    t0 = thread_cpu_s();
-    for (long i = 0; i < chunk; ++i) f();
-    best = std::min(best, (thread_cpu_s() - t0) / double(chunk));
-  }
-  return best;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const double budget = argc > 1 ? std::atof(argv[1]) : 0.5;
@@ -53,7 +26,7 @@ int main(int argc, char** argv) {
   Rng rng(1);
   {
     std::vector<float> out(32 * 650);
-    const double t = time_per_call(
+    const double t = bench::time_per_call(
         [&] {
           for (float& v : out) v = float(rng.normal());
         },
@@ -75,9 +48,9 @@ int main(int argc, char** argv) {
     for (float& v : x.data) v = float(rng.normal());
     for (float& v : dy.data) v = float(rng.normal());
     const ForwardContext ctx{true, &rng};
-    const double tf = time_per_call([&] { c.layer->forward(x, y, ctx); }, budget);
+    const double tf = bench::time_per_call([&] { c.layer->forward(x, y, ctx); }, budget);
     report(c.name + " forward", tf, x.size());
-    const double tb = time_per_call([&] { c.layer->backward(x, y, dy, &dx); }, budget);
+    const double tb = bench::time_per_call([&] { c.layer->backward(x, y, dy, &dx); }, budget);
     report(c.name + " backward", tb, x.size());
   }
   return 0;

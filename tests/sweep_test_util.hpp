@@ -104,6 +104,38 @@ struct BackgroundCli {
   }
 };
 
+// Arguments quoted for run_cli's shell.
+inline std::string shell_args(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) s += " '" + a + "'";
+  return s;
+}
+
+// A `dkws sweep` command line on the tone data and tiny space that make_tone_dataset and
+// write_tiny_space put in `shared`: the given arms, one seed, quiet, then `extra`.
+inline std::vector<std::string> tone_sweep_args(const fs::path& shared, const fs::path& out,
+                                                const std::string& arms,
+                                                const std::vector<std::string>& extra) {
+  std::vector<std::string> a = {"sweep",
+                                "--space",
+                                (shared / "space.json").string(),
+                                "--out",
+                                out.string(),
+                                "--task",
+                                "folder",
+                                "--data",
+                                (shared / "data").string(),
+                                "--cache",
+                                (shared / "cache").string(),
+                                "--arms",
+                                arms,
+                                "--seeds",
+                                "1",
+                                "-q"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 inline int free_port() {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

@@ -31,40 +31,14 @@ class SweepFaults : public ::testing::Test {
   // The sweep command line: 3 configs x arms x 1 seed on the tone data.
   std::vector<std::string> sweep_args(const fs::path& out, const std::string& storage = "",
                                       const std::string& arms = "none,gd") const {
-    std::vector<std::string> a = {"sweep",
-                                  "--space",
-                                  (*shared_ / "space.json").string(),
-                                  "--out",
-                                  out.string(),
-                                  "--task",
-                                  "folder",
-                                  "--data",
-                                  (*shared_ / "data").string(),
-                                  "--cache",
-                                  (*shared_ / "cache").string(),
-                                  "--arms",
-                                  arms,
-                                  "--configs",
-                                  "3",
-                                  "--seeds",
-                                  "1",
-                                  "-j",
-                                  "2",
-                                  "--lease-seconds",
-                                  "4",
-                                  "-q"};
+    auto a = tone_sweep_args(shared_->path(), out, arms,
+                             {"--configs", "3", "-j", "2", "--lease-seconds", "4"});
     if (!storage.empty()) a.insert(a.end(), {"--storage", storage});
     return a;
   }
   static TempDir* shared_;
 };
 TempDir* SweepFaults::shared_ = nullptr;
-
-std::string shell_args(const std::vector<std::string>& args) {
-  std::string s;
-  for (const auto& a : args) s += " '" + a + "'";
-  return s;
-}
 
 // Waits until `pred(rows)` holds; false after `seconds`.
 template <class Pred>

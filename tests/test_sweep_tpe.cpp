@@ -201,33 +201,9 @@ class SweepTpeCli : public ::testing::Test {
   }
   static std::vector<std::string> args(const fs::path& out, const std::string& jobs,
                                        const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> a = {"sweep",
-                                  "--space",
-                                  (*shared_ / "space.json").string(),
-                                  "--out",
-                                  out.string(),
-                                  "--task",
-                                  "folder",
-                                  "--data",
-                                  (*shared_ / "data").string(),
-                                  "--cache",
-                                  (*shared_ / "cache").string(),
-                                  "--arms",
-                                  "none,gd",
-                                  "--seeds",
-                                  "1",
-                                  "--sampler",
-                                  "tpe",
-                                  "-j",
-                                  jobs,
-                                  "-q"};
+    auto a = tone_sweep_args(shared_->path(), out, "none,gd", {"--sampler", "tpe", "-j", jobs});
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
-  }
-  static std::string shell(const std::vector<std::string>& a) {
-    std::string s;
-    for (const auto& x : a) s += " '" + x + "'";
-    return s;
   }
   static TempDir* shared_;
 };
@@ -248,7 +224,7 @@ std::vector<std::string> trial_list(const std::string& url) {
 TEST_F(SweepTpeCli, BadOptionsAreOneLineErrorsNamingTheOption) {
   TempDir out;
   auto check = [&](const std::vector<std::string>& extra, const std::string& must) {
-    const auto r = run_cli(shell(args(out.path(), "1", extra)));
+    const auto r = run_cli(shell_args(args(out.path(), "1", extra)));
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_EQ(r.output.rfind("dkws: error: ", 0), 0u) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
@@ -263,7 +239,7 @@ TEST_F(SweepTpeCli, BadOptionsAreOneLineErrorsNamingTheOption) {
 TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
   TempDir a, b;
   // Uninterrupted, 2 workers.
-  const auto full = run_cli(shell(args(a.path(), "2", kRounds)));
+  const auto full = run_cli(shell_args(args(a.path(), "2", kRounds)));
   ASSERT_EQ(full.exit_code, 0) << full.output;
   const std::string url_a = (a / "sweep.db").string();
   const auto list_a = trial_list(url_a);
@@ -303,13 +279,13 @@ TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
     EXPECT_EQ(run.exit_code, 130) << run.output();
     EXPECT_LT(trial_list(url_b).size(), 10u) << "stopped after the last round was added";
   }
-  const auto resumed = run_cli(shell(args(b.path(), "2", kRounds)));
+  const auto resumed = run_cli(shell_args(args(b.path(), "2", kRounds)));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(trial_list(url_b), list_a) << "the resumed sweep proposed different configs";
   // Different TPE settings on the same folder are refused.
   auto other = kRounds;
   other[5] = "3";
-  const auto bad = run_cli(shell(args(b.path(), "2", other)));
+  const auto bad = run_cli(shell_args(args(b.path(), "2", other)));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("holds a different sweep (tpe is"), std::string::npos) << bad.output;
 }
