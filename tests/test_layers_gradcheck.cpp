@@ -495,6 +495,12 @@ TEST(Layers, FastKernelsMatchReference) {
       {[] { return make_conv2d(8, 1, 3, 2); }, {2, 6, 5, 8}},
       {[] { return make_conv2d(3, 4, 2, 3); }, {1, 1, 2, 3}},
       {[] { return make_conv1d(8, 4, 3); }, {3, 25, 8}},
+      // The 2x2 'valid' pool's kernels against the general argmax path, odd sizes and the
+      // channel counts with compile-time loops (and one without).
+      {[] { return make_maxpool2d(2, false); }, {3, 25, 7, 4}},
+      {[] { return make_maxpool2d(2, false); }, {2, 5, 13, 16}},
+      {[] { return make_maxpool2d(2, false); }, {2, 6, 6, 3}},
+      {[] { return make_maxpool2d(2, false); }, {2, 7, 3, 1}},
       {[] { return make_dense(208, 3); }, {3, 208}},
       {[] { return make_dense(650, 25); }, {2, 650}},
   };

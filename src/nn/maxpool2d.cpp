@@ -1,6 +1,9 @@
 // MaxPool2D over [N, H, W, C] with a square pool, size = stride, in both spatial axes. Same scheme
-// as MaxPool1D: record the flat argmax per output element, route dy there in backward.
+// as MaxPool1D: record the flat argmax per output element, route dy there in backward. The 2x2
+// 'valid' pool of the AudioClassifier has its own kernels (maxpool2x2.hpp); the general path is
+// their reference.
 #include "nn/layers_internal.hpp"
+#include "nn/maxpool2x2.hpp"
 
 namespace dkws::nn {
 namespace {
@@ -18,6 +21,9 @@ class MaxPool2D final : public Layer {
   void forward(const Tensor& x, Tensor& y, const ForwardContext&) override {
     const auto [oh, ow] = out_hw(x.shape);
     detail::resize_to(y, {x.dim(0), oh, ow, x.dim(3)});
+    pool2x2_ = pool_ == 2 && !same_ && !detail::use_reference_kernels;
+    if (pool2x2_)
+      return detail::MaxPool2x2{x.dim(0), x.dim(1), x.dim(2), x.dim(3)}.forward(x.ptr(), y.ptr());
     argmax_.resize(y.size());
     const int n_items = x.dim(0), h = x.dim(1), w = x.dim(2), ch = x.dim(3);
     const auto ah = detail::pool_axis(h, pool_, same_), aw = detail::pool_axis(w, pool_, same_);
@@ -50,9 +56,12 @@ class MaxPool2D final : public Layer {
         }
   }
 
-  void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) override {
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override {
     if (!dx) return;
     dx->resize(x.shape);
+    if (pool2x2_)
+      return detail::MaxPool2x2{x.dim(0), x.dim(1), x.dim(2), x.dim(3)}.backward(
+          x.ptr(), y.ptr(), dy.ptr(), dx->ptr());
     dx->zero();
     for (size_t k = 0; k < dy.size(); ++k) (*dx)[size_t(argmax_[k])] += dy[k];
   }
@@ -75,6 +84,7 @@ class MaxPool2D final : public Layer {
 
   int pool_;
   bool same_;
+  bool pool2x2_ = false;  // whether the last forward ran the 2x2 'valid' kernels
   std::vector<int32_t> argmax_, cells_;
 };
 
