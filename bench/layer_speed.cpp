@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
       {"relu 50x13x8", make_relu(), {batch, 50, 13, 8}},
       {"maxpool2d valid 50x13x8", make_maxpool2d(2, false), {batch, 50, 13, 8}},
       {"maxpool2d valid 50x13x4", make_maxpool2d(2, false), {batch, 50, 13, 4}},
+      {"maxpool2d valid 25x6x12", make_maxpool2d(2, false), {batch, 25, 6, 12}},
       {"maxpool1d same 25x16", make_maxpool1d(2, true), {batch, 25, 16}},
       {"dropout 0.25 25x6x8", make_dropout(0.25f), {batch, 25, 6, 8}},
       {"gaussian_noise 50x13", make_gaussian_noise(0.1f), {batch, 50, 13, 1}},

@@ -500,6 +500,7 @@ TEST(Layers, FastKernelsMatchReference) {
       {[] { return make_maxpool2d(2, false); }, {3, 25, 7, 4}},
       {[] { return make_maxpool2d(2, false); }, {2, 5, 13, 16}},
       {[] { return make_maxpool2d(2, false); }, {2, 6, 6, 3}},
+      {[] { return make_maxpool2d(2, false); }, {2, 4, 5, 12}},
       {[] { return make_maxpool2d(2, false); }, {2, 7, 3, 1}},
       {[] { return make_dense(208, 3); }, {3, 208}},
       {[] { return make_dense(650, 25); }, {2, 650}},

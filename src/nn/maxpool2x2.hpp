@@ -5,8 +5,9 @@
 // the recorded argmax holds (first maximum wins ties, as in torch), for finite inputs. Backward
 // then writes every cell of dx once, instead of zeroing dx and scattering into it. Evaluation
 // passes, which never call backward, skip the search entirely.
-// Loops run over (output column, channel) with the channel count a compile-time constant for the
-// usual widths, so each window's channels are one vector operation.
+// Loops run over (output column, channel) with the channel count a compile-time constant for every
+// count the search space's widths give (base channels 8, 16, 24, 32, 64 times 0.25 to 2), so each
+// window's channels are whole vector operations.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -37,12 +38,22 @@ struct MaxPool2x2 {
         return f(Ch<2>{});
       case 4:
         return f(Ch<4>{});
+      case 6:
+        return f(Ch<6>{});
       case 8:
         return f(Ch<8>{});
+      case 12:
+        return f(Ch<12>{});
       case 16:
         return f(Ch<16>{});
+      case 24:
+        return f(Ch<24>{});
       case 32:
         return f(Ch<32>{});
+      case 48:
+        return f(Ch<48>{});
+      case 64:
+        return f(Ch<64>{});
       default:
         return f(Ch<0>{});  // the count at run time
     }
