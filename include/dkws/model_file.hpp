@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dkws/config.hpp"
+#include "dkws/dataset.hpp"
 #include "dkws/nn/sequential.hpp"
 
 namespace dkws {
@@ -30,6 +31,10 @@ struct SavedModel {
   nlohmann::json training_state;  // null when absent
   nlohmann::json metrics;         // null when absent
 };
+
+// A new model for a run config on its task: the network built and initialised from train.seed,
+// with the config and the task's classes, before any training.
+SavedModel new_model(const RunConfig& cfg, const TaskData& data);
 
 nlohmann::json params_to_json(nn::Sequential& net);
 // Copies values (and flags) from params_to_json output into a net of the same structure.

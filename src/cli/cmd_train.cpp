@@ -10,7 +10,6 @@
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "report/run_outputs.hpp"
@@ -54,12 +53,7 @@ void run_train(const TrainArgs& a) {
   spec.augment = cfg.augment;
   const TaskData data = load_task(spec);
 
-  Rng init_rng(cfg.train.seed);
-  SavedModel model;
-  model.config = cfg;
-  model.classes = data.classes;
-  model.net = nn::build_model(cfg.model, data.train.frames, data.train.coeffs,
-                              int(data.classes.size()), init_rng);
+  SavedModel model = new_model(cfg, data);
   const size_t params_base = model.net.count_params();
   if (!a.quiet)
     fmt::print(stderr, "model {}: {} parameters; task {}: {} train / {} val / {} test\n",
@@ -80,9 +74,10 @@ void run_train(const TrainArgs& a) {
   fmt::print("val_accuracy {:.4f}  test_accuracy {:.4f}  params {}  best epoch {}/{}  {:.1f}s\n",
              r.best_val_acc, r.test_acc, model.net.count_params(), r.best_epoch, r.epochs_run,
              r.train_seconds);
-  fmt::print("wrote {}/model.json, metrics.json, confusion.csv, confusion.svg, history.csv, "
-             "training_graph.svg\n",
-             a.out_dir);
+  fmt::print(
+      "wrote {}/model.json, metrics.json, confusion.csv, confusion.svg, history.csv, "
+      "training_graph.svg\n",
+      a.out_dir);
 }
 
 }  // namespace
@@ -90,7 +85,8 @@ void run_train(const TrainArgs& a) {
 void register_train(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a model from a config file on a task");
-  sub->add_option("-c,--config", args->config_path, "Run config (JSON); defaults: EI Conv1D on kws12")
+  sub->add_option("-c,--config", args->config_path,
+                  "Run config (JSON); defaults: EI Conv1D on kws12")
       ->check(CLI::ExistingFile);
   sub->add_option("--task", args->task, "Task: kws12 | kw3 | folder");
   sub->add_option("--data", args->data_dir, "Data folder (default $DKWS_DATA or ../shared/data)");
@@ -99,7 +95,8 @@ void register_train(CLI::App& app) {
   sub->add_option("--seed", args->seed, "Random seed (overrides train.seed)");
   sub->add_option("--epochs", args->epochs, "Epochs (overrides train.epochs)");
   sub->add_option("--set", args->overrides, "Override a config value: section.key=value");
-  sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")->capture_default_str();
+  sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")
+      ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");
   sub->callback([args] { run_train(*args); });
 }

@@ -116,12 +116,9 @@ inline void store8(int32_t* p, v8i v) {
 
 // One max-pool output position: y[c] = max over the window cells of x[origin + cell[k] + c] and
 // arg[c] = the flat index it came from. cell[] holds the cells' offsets from the window origin in
-// scan order; the first maximum wins ties, as in torch. NCELLS > 0 fixes the cell count at compile
-// time (full windows of the common small pools), so the scan is unrolled.
-template <int NCELLS = 0>
-inline void pool_window(const float* __restrict x, int32_t origin, const int32_t* cell,
-                        int ncells_rt, int ch, float* __restrict y, int32_t* __restrict arg) {
-  const int ncells = NCELLS > 0 ? NCELLS : ncells_rt;
+// scan order; the first maximum wins ties, as in torch.
+inline void pool_window(const float* __restrict x, int32_t origin, const int32_t* cell, int ncells,
+                        int ch, float* __restrict y, int32_t* __restrict arg) {
   const float* __restrict xo = x + origin;
   int c = 0;
   for (; c + 8 <= ch; c += 8) {

@@ -45,13 +45,8 @@ class MaxPool2D final : public Layer {
           const bool clipped = r1 - r0 != pool_ || c1 - c0 != pool_;
           const int ncells = clipped ? fill_cells(r1 - r0, c1 - c0) : full;
           const size_t yo = ((size_t(n) * ah.out + i) * aw.out + j) * ch;
-          const int origin = ((n * h + r0) * w + c0) * ch;
-          if (ncells == 4 && pool_ == 2)  // every full window of the AudioClassifier's pools
-            detail::pool_window<4>(x.ptr(), origin, cells_.data(), 4, ch, y.ptr() + yo,
-                                   argmax_.data() + yo);
-          else
-            detail::pool_window(x.ptr(), origin, cells_.data(), ncells, ch, y.ptr() + yo,
-                                argmax_.data() + yo);
+          detail::pool_window(x.ptr(), ((n * h + r0) * w + c0) * ch, cells_.data(), ncells, ch,
+                              y.ptr() + yo, argmax_.data() + yo);
           if (clipped) fill_cells(pool_, pool_);
         }
   }

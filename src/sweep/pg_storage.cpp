@@ -16,31 +16,6 @@ using nlohmann::json;
 
 #define NOW_E "extract(epoch from clock_timestamp())::double precision"
 
-const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS sweep (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  meta TEXT NOT NULL,
-  created DOUBLE PRECISION NOT NULL);
-CREATE TABLE IF NOT EXISTS trials (
-  trial_id BIGINT PRIMARY KEY,
-  config_id INTEGER NOT NULL,
-  arm TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  hparams TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed')),
-  worker TEXT NOT NULL DEFAULT '',
-  lease_token TEXT NOT NULL DEFAULT '',
-  lease_expiry DOUBLE PRECISION NOT NULL DEFAULT 0,
-  heartbeat DOUBLE PRECISION NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  result TEXT,
-  error TEXT NOT NULL DEFAULT '',
-  created DOUBLE PRECISION NOT NULL,
-  started DOUBLE PRECISION NOT NULL DEFAULT 0,
-  finished DOUBLE PRECISION NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS trials_status ON trials (status, trial_id);
-)sql";
-
 // postgresql://user:secret@host/db -> postgresql://user:***@host/db
 std::string mask_password(const std::string& url) {
   const auto scheme = url.find("://");
@@ -90,7 +65,7 @@ class PgStorage final : public Storage {
     // Two workers creating the schema at once would collide in the catalog: serialise them.
     exec("BEGIN");
     exec("SELECT pg_advisory_xact_lock(726349001)");
-    exec(kSchema);
+    exec(schema_sql("BIGINT", "DOUBLE PRECISION").c_str());
     exec("COMMIT");
   }
   ~PgStorage() override { PQfinish(conn_); }

@@ -16,31 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS sweep (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  meta TEXT NOT NULL,
-  created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS trials (
-  trial_id INTEGER PRIMARY KEY,
-  config_id INTEGER NOT NULL,
-  arm TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  hparams TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed')),
-  worker TEXT NOT NULL DEFAULT '',
-  lease_token TEXT NOT NULL DEFAULT '',
-  lease_expiry REAL NOT NULL DEFAULT 0,
-  heartbeat REAL NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  result TEXT,
-  error TEXT NOT NULL DEFAULT '',
-  created REAL NOT NULL,
-  started REAL NOT NULL DEFAULT 0,
-  finished REAL NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS trials_status ON trials (status, trial_id);
-)sql";
-
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql, const std::string& where) : db_(db), where_(where) {
@@ -98,7 +73,7 @@ class SqliteStorage final : public Storage {
     // The schema is created (or checked) under the write lock, so a locked file fails here,
     // up front, with the busy-timeout message.
     Tx tx(*this);
-    exec(kSchema);
+    exec(schema_sql("INTEGER", "REAL").c_str());  // INTEGER PRIMARY KEY: the rowid itself
     tx.commit();
   }
   ~SqliteStorage() override { sqlite3_close_v2(db_); }

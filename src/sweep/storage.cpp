@@ -41,6 +41,34 @@ std::vector<TrialSpec> numbered_after(std::vector<TrialSpec> trials, int64_t max
   return trials;
 }
 
+std::string schema_sql(const char* id_type, const char* real_type) {
+  return fmt::format(R"sql(
+CREATE TABLE IF NOT EXISTS sweep (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  meta TEXT NOT NULL,
+  created {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+  trial_id {id} PRIMARY KEY,
+  config_id INTEGER NOT NULL,
+  arm TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  hparams TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed')),
+  worker TEXT NOT NULL DEFAULT '',
+  lease_token TEXT NOT NULL DEFAULT '',
+  lease_expiry {real} NOT NULL DEFAULT 0,
+  heartbeat {real} NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  result TEXT,
+  error TEXT NOT NULL DEFAULT '',
+  created {real} NOT NULL,
+  started {real} NOT NULL DEFAULT 0,
+  finished {real} NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS trials_status ON trials (status, trial_id);
+)sql",
+                     fmt::arg("id", id_type), fmt::arg("real", real_type));
+}
+
 std::unique_ptr<Storage> open_storage(const std::string& url) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return open_postgres(url);

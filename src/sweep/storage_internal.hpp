@@ -15,6 +15,10 @@ std::unique_ptr<Storage> open_postgres(const std::string& url);
 // A one-line dkws::Error for the connection's last error, naming the file.
 [[noreturn]] void throw_sqlite(sqlite3* db, const std::string& path);
 
+// The tables and index, the same in both back ends but for the dialect's names of a 64-bit trial
+// id column and a double column.
+std::string schema_sql(const char* id_type, const char* real_type);
+
 // A fresh random lease token (128 bits, hex).
 std::string new_token();
 // add_trials refuses trials whose config_id is not above every stored one (a round added twice).

@@ -18,7 +18,6 @@
 #include "dkws/dendrite.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
 #include "dkws/sweep_run.hpp"
 #include "dkws/train.hpp"
 #include "report/run_outputs.hpp"
@@ -139,12 +138,7 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
   const TrialSpec& t = c.spec;
   RunConfig cfg = trial_config(space_, meta_, t);
   if (!opt_.data_dir.empty()) cfg.data_dir = opt_.data_dir;
-  Rng init_rng(cfg.train.seed);
-  SavedModel model;
-  model.config = cfg;
-  model.classes = data_.classes;
-  model.net = nn::build_model(cfg.model, data_.train.frames, data_.train.coeffs,
-                              int(data_.classes.size()), init_rng);
+  SavedModel model = new_model(cfg, data_);
   const size_t params_base = model.net.count_params();
   TrainOptions topt;
   topt.quiet = true;

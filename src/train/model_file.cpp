@@ -5,11 +5,22 @@
 #include <fmt/core.h>
 
 #include "dkws/error.hpp"
+#include "dkws/nn/models.hpp"
 #include "dkws/util.hpp"
 
 namespace dkws {
 
 using nlohmann::json;
+
+SavedModel new_model(const RunConfig& cfg, const TaskData& data) {
+  Rng init_rng(cfg.train.seed);
+  SavedModel m;
+  m.config = cfg;
+  m.classes = data.classes;
+  m.net = nn::build_model(cfg.model, data.train.frames, data.train.coeffs, int(data.classes.size()),
+                          init_rng);
+  return m;
+}
 
 json params_to_json(nn::Sequential& net) {
   json out = json::array();
@@ -29,7 +40,8 @@ void params_from_json(nn::Sequential& net, const json& params, const std::string
   size_t k = 0;
   for (size_t i = 0; i < net.size(); ++i) {
     for (nn::Param* p : net.layer(i).params()) {
-      if (k >= params.size()) throw Error(fmt::format("{}: params: fewer tensors than layers need", source));
+      if (k >= params.size())
+        throw Error(fmt::format("{}: params: fewer tensors than layers need", source));
       const json& j = params[k++];
       const std::string where = fmt::format("{}: params[{}]", source, k - 1);
       if (j.at("layer").get<size_t>() != i || j.at("name").get<std::string>() != p->name)
@@ -46,7 +58,8 @@ void params_from_json(nn::Sequential& net, const json& params, const std::string
       p->live = j.value("live", true);
     }
   }
-  if (k != params.size()) throw Error(fmt::format("{}: params: more tensors than layers need", source));
+  if (k != params.size())
+    throw Error(fmt::format("{}: params: more tensors than layers need", source));
 }
 
 nn::Sequential clone_net(const nn::Sequential& net) {
@@ -85,9 +98,11 @@ SavedModel load_model(const std::filesystem::path& path) {
     throw Error(fmt::format("{}: not a dkws model file (invalid JSON: {})", source, e.what()));
   }
   if (!j.is_object() || j.value("format", "") != "dkws-model")
-    throw Error(fmt::format("{}: not a dkws model file (missing \"format\": \"dkws-model\")", source));
+    throw Error(
+        fmt::format("{}: not a dkws model file (missing \"format\": \"dkws-model\")", source));
   if (j.value("version", 0) != 1)
-    throw Error(fmt::format("{}: unsupported model file version {}", source, j.value("version", 0)));
+    throw Error(
+        fmt::format("{}: unsupported model file version {}", source, j.value("version", 0)));
   try {
     SavedModel m;
     m.config = parse_run_config(j.at("config"), source + ": config");
