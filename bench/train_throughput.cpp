@@ -5,9 +5,10 @@
 // Times are the timing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so
 // other jobs on a shared machine do not count against either side; --wall uses the wall clock.
 // Usage: train_throughput [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH]
-//                         [--peak GFLOPS] [--model NAME]
+//                         [--peak GFLOPS] [--model NAME] [--unfused]
 //   --layers adds a per-layer forward/backward time breakdown of each dkws model; --model runs
-//   one model only (e.g. under valgrind --tool=callgrind).
+//   one model only (e.g. under valgrind --tool=callgrind). --unfused also times each model with
+//   Sequential's fused conv blocks off (the layers one by one) and prints the speedup.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -222,7 +223,7 @@ nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms
 
 int main(int argc, char** argv) {
   double seconds = 3, peak_override = 0;
-  bool torch = true, layers = false;
+  bool torch = true, layers = false, unfused = false;
   std::string python = "/usr/bin/python3", only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -239,12 +240,14 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (a == "--python" && more)
       python = argv[++i];
+    else if (a == "--unfused")
+      unfused = true;
     else if (a == "--peak" && more)
       peak_override = std::atof(argv[++i]) * 1e9;
     else {
       std::fprintf(stderr,
                    "usage: %s [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH] "
-                   "[--peak GFLOPS] [--model NAME]\n",
+                   "[--peak GFLOPS] [--model NAME] [--unfused]\n",
                    argv[0]);
       return 2;
     }
@@ -287,6 +290,13 @@ int main(int argc, char** argv) {
     }
     fmt::print("{:<10} {:>7} {:>10.3f} {:>13.0f} {:>13} {:>7} {:>8.2f} {:>6.1f}%\n", m.name, params,
                flops * 1e-6, sps, ts, ratio, sps * flops * 1e-9, 100 * sps * flops / peak);
+    if (unfused) {
+      Bench u(m.spec);
+      u.net.set_fused_blocks(false);
+      const double usps = samples_per_second(u, seconds);
+      fmt::print("{:<10} {:>7} {:>10} {:>13.0f}   fused blocks: {:.2f}x the layers one by one\n",
+                 "  unfused", "", "", usps, sps / usps);
+    }
     std::fflush(stdout);
   }
   if (layers) {

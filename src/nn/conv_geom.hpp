@@ -23,9 +23,10 @@ struct PaddedBuffer {
   std::vector<float> data;
   ConvGeom geom{};
 
-  const float* fill(const float* x, const ConvGeom& g) {
-    if (!(g == geom) || data.size() != g.padded_size()) {
-      data.assign(g.padded_size(), 0.f);
+  // `slack` zero floats follow the padded image, for kernels that read whole vectors past a row.
+  const float* fill(const float* x, const ConvGeom& g, size_t slack = 0) {
+    if (!(g == geom) || data.size() != g.padded_size() + slack) {
+      data.assign(g.padded_size() + slack, 0.f);
       geom = g;
     }
     const size_t row = size_t(g.w) * g.c;

@@ -14,51 +14,53 @@
 
 namespace dkws::nn::detail {
 
+// Calls f(ChannelCount<C>{}) with C the channel count as a compile-time constant for every count
+// the search space's widths give, or C = 0 (the count at run time) for any other.
+template <int C>
+struct ChannelCount {
+  static constexpr int value = C;
+};
+template <class F>
+void dispatch_channels(int ch, F&& f) {
+  switch (ch) {
+    case 1:
+      return f(ChannelCount<1>{});
+    case 2:
+      return f(ChannelCount<2>{});
+    case 4:
+      return f(ChannelCount<4>{});
+    case 6:
+      return f(ChannelCount<6>{});
+    case 8:
+      return f(ChannelCount<8>{});
+    case 12:
+      return f(ChannelCount<12>{});
+    case 16:
+      return f(ChannelCount<16>{});
+    case 24:
+      return f(ChannelCount<24>{});
+    case 32:
+      return f(ChannelCount<32>{});
+    case 48:
+      return f(ChannelCount<48>{});
+    case 64:
+      return f(ChannelCount<64>{});
+    default:
+      return f(ChannelCount<0>{});
+  }
+}
+
 struct MaxPool2x2 {
   int n, h, w, ch;  // input sizes; outputs h/2 x w/2 (an odd last row or column is dropped)
 
   void forward(const float* x, float* y) const {
-    dispatch([&](auto c) { forward_t<decltype(c)::value>(x, y); });
+    dispatch_channels(ch, [&](auto c) { forward_t<decltype(c)::value>(x, y); });
   }
   void backward(const float* x, const float* y, const float* dy, float* dx) const {
-    dispatch([&](auto c) { backward_t<decltype(c)::value>(x, y, dy, dx); });
+    dispatch_channels(ch, [&](auto c) { backward_t<decltype(c)::value>(x, y, dy, dx); });
   }
 
  private:
-  template <int C>
-  struct Ch {
-    static constexpr int value = C;
-  };
-  template <class F>
-  void dispatch(F&& f) const {
-    switch (ch) {
-      case 1:
-        return f(Ch<1>{});
-      case 2:
-        return f(Ch<2>{});
-      case 4:
-        return f(Ch<4>{});
-      case 6:
-        return f(Ch<6>{});
-      case 8:
-        return f(Ch<8>{});
-      case 12:
-        return f(Ch<12>{});
-      case 16:
-        return f(Ch<16>{});
-      case 24:
-        return f(Ch<24>{});
-      case 32:
-        return f(Ch<32>{});
-      case 48:
-        return f(Ch<48>{});
-      case 64:
-        return f(Ch<64>{});
-      default:
-        return f(Ch<0>{});  // the count at run time
-    }
-  }
-
   template <int C>
   void forward_t(const float* __restrict x, float* __restrict y) const {
     const int c_n = C > 0 ? C : ch, oh = h / 2, ow = w / 2;

@@ -1,22 +1,31 @@
 #include "dkws/nn/sequential.hpp"
 
 #include "dkws/error.hpp"
+#include "nn/conv_block.hpp"
 
 namespace dkws::nn {
+
+Sequential::Sequential() = default;
+Sequential::Sequential(Sequential&&) = default;
+Sequential& Sequential::operator=(Sequential&&) = default;
+Sequential::~Sequential() = default;
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
   layers_.push_back(std::move(layer));
   first_weighted_ = kUnknown;
+  steps_.clear();
   acts_.resize(layers_.size() + 1);
 }
 
 void Sequential::replace(size_t i, std::unique_ptr<Layer> layer) {
   layers_.at(i) = std::move(layer);
   first_weighted_ = kUnknown;
+  steps_.clear();
 }
 
 std::unique_ptr<Layer> Sequential::release(size_t i) {
   first_weighted_ = kUnknown;
+  steps_.clear();
   return std::move(layers_.at(i));
 }
 
@@ -25,8 +34,33 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   // Copying the input keeps backward independent of the caller's buffer lifetime.
   acts_[0].resize(x.shape);
   std::copy(x.data.begin(), x.data.end(), acts_[0].data.begin());
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], ctx);
+  last_forward_fused_ = fuse_blocks_ && !detail::use_reference_kernels;
+  if (!last_forward_fused_) {
+    for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], ctx);
+    return acts_.back();
+  }
+  if (steps_.empty()) plan_steps();
+  for (Step& s : steps_) {
+    if (s.block)
+      s.block->forward(acts_[s.first], acts_[s.first + s.count], ctx);
+    else
+      layers_[s.first]->forward(acts_[s.first], acts_[s.first + 1], ctx);
+  }
   return acts_.back();
+}
+
+void Sequential::plan_steps() {
+  steps_.clear();
+  for (size_t i = 0; i < layers_.size();) {
+    const int n = detail::ConvBlock2x2::match(layers_, i);
+    if (n == 0) {
+      steps_.push_back({i++, 1, nullptr});
+      continue;
+    }
+    const float rate = n == 4 ? layers_[i + 3]->config().at("rate").get<float>() : 0.f;
+    steps_.push_back({i, size_t(n), std::make_unique<detail::ConvBlock2x2>(*layers_[i], rate)});
+    i += size_t(n);
+  }
 }
 
 void Sequential::backward_impl(const Tensor& dout, Tensor* dinput) {
@@ -40,17 +74,40 @@ void Sequential::backward_impl(const Tensor& dout, Tensor* dinput) {
   }
   const size_t first = dinput ? 0 : first_weighted_;
   const Tensor* dy = &dout;
+  if (last_forward_fused_) {
+    // A block starts with its conv, so `first` (a weighted layer, or 0) never falls inside one.
+    for (size_t k = steps_.size(); k-- > 0 && steps_[k].first >= first;) {
+      const Step& s = steps_[k];
+      Tensor* dx = nullptr;
+      if (s.first > first)
+        dx = &grads_[k % 2];
+      else if (dinput)
+        dx = dinput;
+      if (s.block)
+        s.block->backward(acts_[s.first], *dy, dx);
+      else
+        layers_[s.first]->backward(acts_[s.first], acts_[s.first + 1], *dy, dx);
+      dy = dx;
+    }
+    return;
+  }
   for (size_t i = layers_.size(); i-- > first;) {
     Tensor* dx = nullptr;
-    if (i > first) dx = &grads_[i % 2];
-    else if (dinput) dx = dinput;
+    if (i > first)
+      dx = &grads_[i % 2];
+    else if (dinput)
+      dx = dinput;
     layers_[i]->backward(acts_[i], acts_[i + 1], *dy, dx);
     dy = dx;
   }
 }
 
-void Sequential::backward(const Tensor& dout) { backward_impl(dout, nullptr); }
-void Sequential::backward(const Tensor& dout, Tensor& dinput) { backward_impl(dout, &dinput); }
+void Sequential::backward(const Tensor& dout) {
+  backward_impl(dout, nullptr);
+}
+void Sequential::backward(const Tensor& dout, Tensor& dinput) {
+  backward_impl(dout, &dinput);
+}
 
 std::vector<Param*> Sequential::params() {
   std::vector<Param*> out;

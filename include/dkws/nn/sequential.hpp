@@ -8,11 +8,16 @@
 
 namespace dkws::nn {
 
+namespace detail {
+class ConvBlock2x2;
+}
+
 class Sequential {
  public:
-  Sequential() = default;
-  Sequential(Sequential&&) = default;
-  Sequential& operator=(Sequential&&) = default;
+  Sequential();
+  Sequential(Sequential&&);
+  Sequential& operator=(Sequential&&);
+  ~Sequential();
 
   void add(std::unique_ptr<Layer> layer);
   size_t size() const { return layers_.size(); }
@@ -36,7 +41,11 @@ class Sequential {
   size_t count_params(bool trainable_only = false) const;
   Shape output_shape(const Shape& in) const;
   double macs_per_item(const Shape& in) const;
-  // Activation output of layer i from the last forward.
+  // Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout] runs as one fused step (conv_block.hpp),
+  // bit-exact with the layers one by one; on by default. Its inner activations are not kept, so
+  // callers of activation() turn it off.
+  void set_fused_blocks(bool on) { fuse_blocks_ = on; }
+  // Activation output of layer i from the last forward (with fused blocks off).
   const Tensor& activation(size_t i) const { return acts_[i + 1]; }
 
   nlohmann::json config() const;  // list of layer configs
@@ -44,12 +53,22 @@ class Sequential {
 
  private:
   void backward_impl(const Tensor& dout, Tensor* dinput);
+  void plan_steps();
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> acts_;   // acts_[0] = input copy, acts_[i+1] = output of layer i
   std::vector<Tensor> grads_;  // scratch gradients, ping-pong
   // Index of the first layer with parameters, found once per structure change (not per batch).
   static constexpr size_t kUnknown = size_t(-1);
   size_t first_weighted_ = kUnknown;
+  // The layers grouped into steps: a fused block, or one layer (block null). Built on first use
+  // after a structure change.
+  struct Step {
+    size_t first, count;
+    std::unique_ptr<detail::ConvBlock2x2> block;
+  };
+  std::vector<Step> steps_;
+  bool fuse_blocks_ = true;
+  bool last_forward_fused_ = false;
 };
 
 // Mean softmax cross-entropy over the batch. Writes dL/dlogits (already divided by N).

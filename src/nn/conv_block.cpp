@@ -1,0 +1,312 @@
+#include "nn/conv_block.hpp"
+
+#include <bit>
+#include <cmath>
+
+#include "nn/maxpool2x2.hpp"
+
+namespace dkws::nn::detail {
+namespace {
+
+constexpr uint8_t kNoGradient = 4;
+
+// Pooled geometry of a conv output [n][h][w][C]: oh x ow windows; an odd last row or column
+// belongs to none.
+struct Pooled {
+  int n, h, w, ch;
+  int oh() const { return h / 2; }
+  int ow() const { return w / 2; }
+  size_t row() const { return size_t(w) * ch; }
+  size_t size() const { return size_t(n) * oh() * ow() * ch; }
+};
+
+typedef uint8_t v8u8 __attribute__((vector_size(8)));
+
+inline v8f vmax(v8f a, v8f b) {  // std::max lane by lane
+  return a < b ? b : a;
+}
+
+// Which of a window's four cells (scan order a0, a1, b0, b1) is the first equal to the maximum m,
+// or kNoGradient where m is not positive.
+inline v8i first_max_cell(v8f a0, v8f a1, v8f b0, v8f m) {
+  const v8i n0 = a0 != m, n1 = n0 & (a1 != m), n2 = n1 & (b0 != m);  // lanes -1 or 0
+  return m > 0.f ? -(n0 + n1 + n2) : v8i{} + kNoGradient;
+}
+
+// 16 floats from a conv output row, read as columns of C channels, split into the even (left
+// cell) and odd (right cell) columns of the windows they hold: 8 pooled lanes. C divides 8.
+template <int C>
+inline void split_columns(const float* p, v8f& even, v8f& odd) {
+  const v8f lo = load8(p), hi = load8(p + 8);
+  if constexpr (C == 1) {
+    even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    odd = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+  } else if constexpr (C == 2) {
+    even = __builtin_shufflevector(lo, hi, 0, 1, 4, 5, 8, 9, 12, 13);
+    odd = __builtin_shufflevector(lo, hi, 2, 3, 6, 7, 10, 11, 14, 15);
+  } else {
+    even = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11);
+    odd = __builtin_shufflevector(lo, hi, 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// The inverse: 8 left-cell and 8 right-cell lanes back into 16 floats of a row.
+template <int C>
+inline void merge_columns(v8f even, v8f odd, float* p) {
+  if constexpr (C == 1) {
+    store8(p, __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11));
+    store8(p + 8, __builtin_shufflevector(even, odd, 4, 12, 5, 13, 6, 14, 7, 15));
+  } else if constexpr (C == 2) {
+    store8(p, __builtin_shufflevector(even, odd, 0, 1, 8, 9, 2, 3, 10, 11));
+    store8(p + 8, __builtin_shufflevector(even, odd, 4, 5, 12, 13, 6, 7, 14, 15));
+  } else {
+    store8(p, __builtin_shufflevector(even, odd, 0, 1, 2, 3, 8, 9, 10, 11));
+    store8(p + 8, __builtin_shufflevector(even, odd, 4, 5, 6, 7, 12, 13, 14, 15));
+  }
+}
+
+// Where 8 pooled lanes from flat index o of a pooled row read their left cells in a conv output
+// row (the right cells are C further on): whole vectors only when C is a multiple of 8 or divides
+// 8; other counts take the scalar loop.
+template <int C>
+constexpr bool kVectorPool = C > 0 && (C % 8 == 0 || 8 % C == 0);
+
+// z = dropout(relu(maxpool(y))) for pooled rows; winner as first_max_cell. relu(max) equals
+// max(relu) cell for cell, so the values are those of the separate layers.
+template <int C>
+void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_t* __restrict mask,
+                       float* __restrict z, uint8_t* __restrict winner) {
+  const int c_n = C > 0 ? C : p.ch, oh = p.oh(), len = p.ow() * c_n;
+  const size_t row = size_t(p.w) * c_n;
+  for (int i = 0; i < p.n * oh; ++i) {
+    const float* a = y + (size_t(i / oh) * p.h + 2 * (i % oh)) * row;
+    const float* b = a + row;
+    const size_t zo = size_t(i) * len;
+    int o = 0;
+    if constexpr (kVectorPool<C>) {
+      for (; o + 8 <= len; o += 8) {
+        v8f a0, a1, b0, b1;
+        if constexpr (C % 8 == 0) {
+          const int k = 2 * o - o % C;  // column 2j, channel c of pooled lane o = j*C + c
+          a0 = load8(a + k), a1 = load8(a + k + C), b0 = load8(b + k), b1 = load8(b + k + C);
+        } else {
+          split_columns<C>(a + 2 * o, a0, a1);
+          split_columns<C>(b + 2 * o, b0, b1);
+        }
+        const v8f m = vmax(vmax(a0, a1), vmax(b0, b1));
+        v8f v = m > 0.f ? m : v8f{};
+        if (mask) {
+          v8f scale;
+          std::memcpy(&scale, mask + zo + o, sizeof scale);
+          v *= scale;
+        }
+        store8(z + zo + o, v);
+        const v8u8 win = __builtin_convertvector(first_max_cell(a0, a1, b0, m), v8u8);
+        std::memcpy(winner + zo + o, &win, sizeof win);
+      }
+    }
+    for (; o < len; ++o) {
+      const int c = o % c_n, k = 2 * (o - c) + c;
+      const float a0 = a[k], a1 = a[k + c_n], b0 = b[k], b1 = b[k + c_n];
+      const float m = std::max(std::max(a0, a1), std::max(b0, b1));
+      const float v = m > 0.f ? m : 0.f;
+      z[zo + o] = mask ? v * std::bit_cast<float>(mask[zo + o]) : v;
+      const int n0 = a0 != m, n1 = n0 & (a1 != m), n2 = n1 & (b0 != m);
+      winner[zo + o] = uint8_t(m > 0.f ? n0 + n1 + n2 : kNoGradient);
+    }
+  }
+}
+
+// The conv output's gradient: each window's winning cell gets the pooled gradient (times the
+// dropout scale), every other cell zero, as pool, ReLU and dropout backward give it.
+template <int C>
+void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t* __restrict mask,
+                     const uint8_t* __restrict winner, float* __restrict dy) {
+  const int c_n = C > 0 ? C : p.ch, oh = p.oh(), len = p.ow() * c_n;
+  const size_t row = size_t(p.w) * c_n;
+  for (int it = 0; it < p.n; ++it) {
+    for (int i = 0; i < oh; ++i) {
+      float* da = dy + (size_t(it) * p.h + 2 * i) * row;
+      float* db = da + row;
+      const size_t zo = (size_t(it) * oh + i) * len;
+      int o = 0;
+      if constexpr (kVectorPool<C>) {
+        for (; o + 8 <= len; o += 8) {
+          v8f g = load8(dz + zo + o);
+          if (mask) {
+            v8f scale;
+            std::memcpy(&scale, mask + zo + o, sizeof scale);
+            g *= scale;
+          }
+          v8u8 w8;
+          std::memcpy(&w8, winner + zo + o, sizeof w8);
+          const v8i win = __builtin_convertvector(w8, v8i);
+          const v8f a0 = win == 0 ? g : v8f{}, a1 = win == 1 ? g : v8f{};
+          const v8f b0 = win == 2 ? g : v8f{}, b1 = win == 3 ? g : v8f{};
+          if constexpr (C % 8 == 0) {
+            const int k = 2 * o - o % C;
+            store8(da + k, a0), store8(da + k + C, a1), store8(db + k, b0), store8(db + k + C, b1);
+          } else {
+            merge_columns<C>(a0, a1, da + 2 * o);
+            merge_columns<C>(b0, b1, db + 2 * o);
+          }
+        }
+      }
+      for (; o < len; ++o) {
+        const int c = o % c_n, k = 2 * (o - c) + c;
+        const float g = mask ? dz[zo + o] * std::bit_cast<float>(mask[zo + o]) : dz[zo + o];
+        const uint8_t win = winner[zo + o];
+        da[k] = win == 0 ? g : 0.f;
+        da[k + c_n] = win == 1 ? g : 0.f;
+        db[k] = win == 2 ? g : 0.f;
+        db[k + c_n] = win == 3 ? g : 0.f;
+      }
+      if (p.w % 2) {
+        std::fill(da + row - c_n, da + row, 0.f);
+        std::fill(db + row - c_n, db + row, 0.f);
+      }
+    }
+    if (p.h % 2) {
+      float* last = dy + (size_t(it) * p.h + p.h - 1) * row;
+      std::fill(last, last + row, 0.f);
+    }
+  }
+}
+
+}  // namespace
+
+int ConvBlock2x2::match(const std::vector<std::unique_ptr<Layer>>& layers, size_t first) {
+  if (first + 3 > layers.size() || layers[first]->kind() != "conv2d" ||
+      layers[first + 1]->kind() != "relu" || layers[first + 2]->kind() != "maxpool2d")
+    return 0;
+  const nlohmann::json pool = layers[first + 2]->config();
+  if (pool.at("pool") != 2 || pool.at("same") != false) return 0;
+  return first + 3 < layers.size() && layers[first + 3]->kind() == "dropout" ? 4 : 3;
+}
+
+ConvBlock2x2::ConvBlock2x2(Layer& conv, float dropout_rate) : rate_(dropout_rate) {
+  const auto ps = conv.params();
+  weight_ = ps.at(0);
+  bias_ = ps.at(1);
+  out_ = weight_->value.dim(0);
+}
+
+ConvGeom ConvBlock2x2::geom(const Shape& x) const {
+  const Shape& w = weight_->value.shape;  // [out][kh][kw][in]
+  check_input("conv2d", x, {-1, -1, w[3]});
+  if (x[1] < 2 || x[2] < 2)
+    throw Error(fmt::format("maxpool2d: input {}x{} is smaller than the pool 2", x[1], x[2]));
+  return {x[0], x[1], x[2], w[3], w[1], w[2], (w[1] - 1) / 2, (w[2] - 1) / 2};
+}
+
+void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx) {
+  const ConvGeom g = geom(x.shape);
+  const Pooled p{g.n, g.h, g.w, out_};
+  y_.resize(size_t(g.n) * g.h * g.w * out_);
+  engine_.forward(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_, y_.data());
+  resize_to(z, {g.n, p.oh(), p.ow(), out_});
+  winner_.resize(p.size());
+  masked_ = ctx.training && rate_ > 0.f;
+  if (masked_) {
+    if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
+    mask_.resize(p.size());
+    ctx.rng->fill_u32(mask_.data(), mask_.size());
+    // As Dropout: kept when the word is >= ceil(rate * 2^32); the mask holds the scale's bits.
+    const uint32_t threshold = uint32_t(std::ceil(double(rate_) * 0x1.0p32));
+    const uint32_t scale_bits = std::bit_cast<uint32_t>(1.f / (1.f - rate_));
+    for (uint32_t& m : mask_) m = m >= threshold ? scale_bits : 0u;
+  }
+  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  dispatch_channels(out_, [&](auto c) {
+    pool_relu_dropout<decltype(c)::value>(y_.data(), p, mask, z.ptr(), winner_.data());
+  });
+}
+
+void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
+  const ConvGeom g = geom(x.shape);
+  const Pooled p{g.n, g.h, g.w, out_};
+  if (dz.size() != p.size()) throw Error("conv block: backward without a matching forward");
+  if (dx) dx->resize(x.shape);
+  if (winner_backward(x.ptr(), g, dz.ptr(), dx ? dx->ptr() : nullptr)) return;
+  dy_.resize(size_t(g.n) * g.h * g.w * out_);
+  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  dispatch_channels(out_, [&](auto c) {
+    unpool_gradient<decltype(c)::value>(dz.ptr(), p, mask, winner_.data(), dy_.data());
+  });
+  engine_.backward(x.ptr(), g, weight_->value.ptr(), out_, dy_.data(), weight_->grad.ptr(),
+                   bias_->grad.ptr(), dx ? dx->ptr() : nullptr);
+}
+
+bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const float* dz, float* dx) {
+  const int cin = g.c, nv = round_up8(3 * cin) / 8, ldw = 8 * nv;
+  if (g.kh != 3 || g.kw != 3 || cin < 2 || !with_winner_kernel(nv, [](auto, auto) {})) return false;
+  const Pooled p{g.n, g.h, g.w, out_};
+  const size_t windows = size_t(p.n) * p.oh() * p.ow();
+  const ptrdiff_t row = ptrdiff_t(g.wp()) * cin;
+  // Each window's winning cell per channel, as a patch origin in the padded input; entries whose
+  // gradient is exactly zero (dropped by dropout) carry nothing and are left out.
+  entries_.resize(size_t(out_) * windows);
+  counts_.assign(size_t(out_), 0);
+  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  const int32_t cell[4] = {0, cin, int32_t(row), int32_t(row) + cin};
+  size_t o = 0, wi = 0;
+  for (int n = 0; n < p.n; ++n)
+    for (int i = 0; i < p.oh(); ++i)
+      for (int j = 0; j < p.ow(); ++j, ++wi) {
+        const int32_t base = int32_t(((size_t(n) * g.hp() + 2 * i) * g.wp() + 2 * j) * cin);
+        for (int c = 0; c < out_; ++c, ++o) {
+          const float gv = mask ? dz[o] * std::bit_cast<float>(mask[o]) : dz[o];
+          const uint8_t win = winner_[o];
+          WinnerEntry& e = entries_[size_t(c) * windows + counts_[size_t(c)]];
+          e = {base + cell[win & 3], gv};
+          counts_[size_t(c)] += win != kNoGradient && gv != 0.f;
+        }
+      }
+
+  const float* xp = xpad_.fill(x, g, 8);
+  float* dw = weight_->grad.ptr();
+  const float* w = weight_->value.ptr();
+  const int taps = 9 * cin, rowlen = 3 * cin;
+  dwp_.assign(size_t(out_) * 3 * ldw, 0.f);
+  if (dx) {
+    wpad_.assign(size_t(out_) * 3 * ldw, 0.f);
+    for (int c = 0; c < out_; ++c)
+      for (int a = 0; a < 3; ++a)
+        std::copy_n(w + size_t(c) * taps + a * rowlen, rowlen,
+                    wpad_.data() + (size_t(c) * 3 + a) * ldw);
+    dxp_.assign(g.padded_size() + 8, 0.f);
+  }
+  with_winner_kernel(nv, [&](auto rows, auto part) {
+    constexpr int R = decltype(rows)::value, V = decltype(part)::value;
+    for (int c = 0; c < out_; ++c) {
+      const WinnerEntry* e = entries_.data() + size_t(c) * windows;
+      const size_t count = counts_[size_t(c)];
+      for (int r0 = 0; r0 < 3; r0 += R)
+        for (int v0 = 0; v0 < nv; v0 += V) {
+          const ptrdiff_t at = r0 * row + 8 * v0, wat = (size_t(c) * 3 + r0) * ldw + 8 * v0;
+          winner_wgrad<R, V>(xp + at, row, e, count, dwp_.data() + wat, ldw);
+          if (dx) winner_dgrad<R, V>(dxp_.data() + at, row, e, count, wpad_.data() + wat, ldw);
+        }
+    }
+  });
+  float* db = bias_->grad.ptr();
+  for (int c = 0; c < out_; ++c) {
+    const WinnerEntry* e = entries_.data() + size_t(c) * windows;
+    float sum = 0.f;
+    for (size_t k = 0; k < counts_[size_t(c)]; ++k) sum += e[k].g;
+    db[c] += sum;
+    for (int a = 0; a < 3; ++a)
+      for (int k = 0; k < rowlen; ++k)
+        dw[size_t(c) * taps + a * rowlen + k] += dwp_[(size_t(c) * 3 + a) * ldw + k];
+  }
+  if (dx) {
+    const size_t xrow = size_t(g.w) * cin;
+    for (int n = 0; n < g.n; ++n)
+      for (int r = 0; r < g.h; ++r)
+        std::copy_n(dxp_.data() + ((size_t(n) * g.hp() + r + 1) * g.wp() + 1) * cin, xrow,
+                    dx + (size_t(n) * g.h + r) * xrow);
+  }
+  return true;
+}
+
+}  // namespace dkws::nn::detail

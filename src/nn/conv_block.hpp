@@ -1,0 +1,56 @@
+// The AudioClassifier's block, Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout], run by
+// Sequential as one step. Apart, the four layers pass the full-resolution conv output through
+// memory five more times in forward (ReLU in and out, pool in, dropout in and out) and as many in
+// backward. Together, one pass over the conv output takes the pool's maximum, ReLU and dropout
+// and records, per pooled value, which of its four cells won (or that no gradient flows: the
+// maximum is not positive). Backward turns the pooled gradient straight into the conv output's
+// gradient and hands it to the conv.
+//
+// Bit-exact with the layers run one by one: the same conv kernels, the same dropout draws (one
+// fill_u32 of the pooled size), the same first-maximum tie rule, and the same products.
+// The Layer objects keep their parameters; the block only borrows the conv's weight and bias.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dkws/nn/layer.hpp"
+#include "nn/layers_internal.hpp"
+#include "nn/winner_grad.hpp"
+
+namespace dkws::nn::detail {
+
+class ConvBlock2x2 {
+ public:
+  // How many layers from layers[first] form a block (4 with dropout, 3 without), or 0.
+  static int match(const std::vector<std::unique_ptr<Layer>>& layers, size_t first);
+  // `conv` is layers[first]; `dropout_rate` 0 when the block has no dropout.
+  ConvBlock2x2(Layer& conv, float dropout_rate);
+
+  // x [N, H, W, in] -> z [N, H/2, W/2, out].
+  void forward(const Tensor& x, Tensor& z, const ForwardContext& ctx);
+  // Accumulates the conv's weight and bias gradients; writes dx when not null.
+  void backward(const Tensor& x, const Tensor& dz, Tensor* dx);
+
+ private:
+  ConvGeom geom(const Shape& x) const;
+  // The conv's gradients from the pool winners alone (winner_grad.hpp); false where no kernel
+  // fits the input channel count, and the dense conv backward runs instead.
+  bool winner_backward(const float* x, const ConvGeom& g, const float* dz, float* dx);
+
+  Param *weight_, *bias_;
+  int out_;
+  float rate_;
+  bool masked_ = false;  // whether the last forward drew a dropout mask
+  ConvEngine engine_;
+  std::vector<float> y_;         // conv output [N, H, W, out]
+  std::vector<uint8_t> winner_;  // per pooled value: the cell (0-3, scan order) or kNoGradient
+  std::vector<uint32_t> mask_;   // dropout scale bits per pooled value, as Dropout keeps them
+  std::vector<float> dy_;        // conv output gradient (dense path)
+  PaddedBuffer xpad_;
+  std::vector<WinnerEntry> entries_;  // [out][windows], counts_[c] used per channel
+  std::vector<size_t> counts_;
+  std::vector<float> dwp_, wpad_, dxp_;  // weight rows and input gradient, vector-padded
+};
+
+}  // namespace dkws::nn::detail

@@ -1,0 +1,178 @@
+// The fused Conv2D -> ReLU -> MaxPool2D(2) [-> Dropout] block against the same layers run one by
+// one: forward bit for bit (same kernels, same dropout draws), gradients to float rounding (the
+// winner-only kernels sum in another order; the dense path, for one input channel, bit for bit).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dkws/nn/layers.hpp"
+#include "dkws/nn/models.hpp"
+#include "dkws/nn/sequential.hpp"
+#include "nn/conv_block.hpp"
+
+namespace dkws::nn {
+namespace {
+
+struct Case {
+  int n, h, w, in, out;
+  float rate;
+};
+
+// max |a - b| relative to max |b| (1 when b is all zero).
+double rel_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape, b.shape);
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(b[i])));
+  }
+  return diff / (scale > 0 ? scale : 1);
+}
+
+void fill_normal(Tensor& t, Rng& rng) {
+  for (float& v : t.data) v = float(rng.normal());
+}
+
+// Runs one forward and backward both ways and compares.
+void check_case(const Case& k, bool want_dx) {
+  SCOPED_TRACE(::testing::Message() << k.n << "x" << k.h << "x" << k.w << " " << k.in << "->"
+                                    << k.out << " rate " << k.rate << " dx " << want_dx);
+  Rng init(3);
+  auto conv = make_conv2d(k.in, k.out, 3, 3);
+  conv->init(init);
+  for (float& b : conv->params()[1]->value.data) b = float(init.uniform(-0.3, 0.3));
+  auto relu = make_relu();
+  auto pool = make_maxpool2d(2, false);
+  auto drop = make_dropout(k.rate);
+  Tensor x({k.n, k.h, k.w, k.in});
+  Rng data(11);
+  fill_normal(x, data);
+
+  // Layers one by one.
+  Rng r1(5);
+  const ForwardContext ctx1{true, &r1};
+  Tensor y1, y2, y3, y4;
+  conv->forward(x, y1, ctx1);
+  relu->forward(y1, y2, ctx1);
+  pool->forward(y2, y3, ctx1);
+  drop->forward(y3, y4, ctx1);
+  Tensor dz(y4.shape);
+  fill_normal(dz, data);
+  Tensor g3, g2, g1, dx_ref;
+  drop->backward(y3, y4, dz, &g3);
+  pool->backward(y2, y3, g3, &g2);
+  relu->backward(y1, y2, g2, &g1);
+  conv->backward(x, y1, g1, want_dx ? &dx_ref : nullptr);
+  const Tensor dw_ref = conv->params()[0]->grad, db_ref = conv->params()[1]->grad;
+  for (Param* p : conv->params()) p->grad.zero();
+
+  // The block.
+  Rng r2(5);
+  const ForwardContext ctx2{true, &r2};
+  detail::ConvBlock2x2 block(*conv, k.rate);
+  Tensor z, dx;
+  block.forward(x, z, ctx2);
+  ASSERT_EQ(z.shape, y4.shape);
+  EXPECT_EQ(z.data, y4.data);
+  EXPECT_EQ(r1.next_u64(), r2.next_u64()) << "the dropout draws differ";
+  block.backward(x, dz, want_dx ? &dx : nullptr);
+  const Tensor& dw = conv->params()[0]->grad;
+  const Tensor& db = conv->params()[1]->grad;
+  EXPECT_LT(rel_diff(dw, dw_ref), 1e-5);
+  EXPECT_LT(rel_diff(db, db_ref), 1e-5);
+  if (want_dx) {
+    EXPECT_LT(rel_diff(dx, dx_ref), 1e-5);
+  }
+  if (k.in == 1) {  // the dense path: the conv backward on the same dy
+    EXPECT_EQ(dw.data, dw_ref.data);
+    EXPECT_EQ(db.data, db_ref.data);
+  }
+  // The gradient really is sparse per channel: some weight gradient is non-zero.
+  double norm = 0;
+  for (float v : dw.data) norm += std::fabs(v);
+  EXPECT_GT(norm, 0);
+}
+
+TEST(ConvBlock, MatchesTheLayersOneByOne) {
+  // Input channel counts cover the dense path (1), every winner kernel shape (row vectors 1, 2,
+  // 3, 5, 6, 9, 12, 18, 24 for 2, 4, 8, 12, 16, 24, 32, 48, 64 inputs) and odd sizes whose last
+  // row or column no window covers.
+  const Case cases[] = {{2, 9, 7, 1, 8, 0.25f},  {2, 8, 6, 2, 4, 0.f},     {3, 7, 5, 3, 6, 0.5f},
+                        {2, 6, 6, 4, 4, 0.25f},  {2, 5, 7, 8, 16, 0.25f},  {2, 6, 4, 12, 24, 0.f},
+                        {2, 5, 5, 16, 24, 0.1f}, {1, 6, 3, 24, 16, 0.25f}, {1, 4, 4, 32, 8, 0.f},
+                        {1, 5, 4, 48, 12, 0.2f}, {1, 4, 3, 64, 32, 0.25f}, {2, 3, 2, 5, 3, 0.25f}};
+  for (const Case& k : cases) {
+    check_case(k, true);
+    check_case(k, false);
+  }
+}
+
+TEST(ConvBlock, EvalModeHasNoDropout) {
+  Rng init(1);
+  auto conv = make_conv2d(4, 8, 3, 3);
+  conv->init(init);
+  detail::ConvBlock2x2 block(*conv, 0.5f);
+  Tensor x({2, 6, 6, 4}), z, y1, y2, y3;
+  fill_normal(x, init);
+  const ForwardContext eval;
+  block.forward(x, z, eval);
+  auto relu = make_relu();
+  auto pool = make_maxpool2d(2, false);
+  conv->forward(x, y1, eval);
+  relu->forward(y1, y2, eval);
+  pool->forward(y2, y3, eval);
+  EXPECT_EQ(z.data, y3.data);
+}
+
+TEST(ConvBlock, SequentialFindsOnlyTheBlockPattern) {
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(make_conv2d(1, 4, 3, 3));
+  layers.push_back(make_relu());
+  layers.push_back(make_maxpool2d(2, false));
+  layers.push_back(make_dropout(0.25f));
+  layers.push_back(make_conv2d(4, 4, 3, 3));
+  layers.push_back(make_relu());
+  layers.push_back(make_maxpool2d(2, true));  // 'same' pool: not fused
+  layers.push_back(make_conv2d(4, 4, 3, 3));
+  layers.push_back(make_relu());
+  layers.push_back(make_maxpool2d(2, false));
+  EXPECT_EQ(detail::ConvBlock2x2::match(layers, 0), 4);
+  EXPECT_EQ(detail::ConvBlock2x2::match(layers, 1), 0);
+  EXPECT_EQ(detail::ConvBlock2x2::match(layers, 4), 0);
+  EXPECT_EQ(detail::ConvBlock2x2::match(layers, 7), 3);
+}
+
+// A whole AudioClassifier: one training step fused and unfused gives the same logits and loss
+// bit for bit and the same gradients to rounding; the input gradient too.
+TEST(ConvBlock, AudioClassifierStepFusedEqualsUnfused) {
+  ModelSpec spec;
+  spec.family = "audio_classifier";
+  spec.num_conv = 3, spec.num_linear = 2, spec.growth = 0, spec.width = 1.0;
+  spec.noise = 0.1;
+  const int frames = 50, coeffs = 13, classes = 12, batch = 8;
+  Rng init_a(9), init_b(9);
+  Sequential a = build_model(spec, frames, coeffs, classes, init_a);
+  Sequential b = build_model(spec, frames, coeffs, classes, init_b);
+  b.set_fused_blocks(false);
+  Tensor x({batch, frames * coeffs});
+  Rng data(2);
+  fill_normal(x, data);
+  std::vector<int> labels;
+  for (int i = 0; i < batch; ++i) labels.push_back(int(data.below(classes)));
+  Rng ra(4), rb(4);
+  Tensor da, db, dxa, dxb;
+  const Tensor& la = a.forward(x, {true, &ra});
+  const Tensor& lb = b.forward(x, {true, &rb});
+  EXPECT_EQ(la.data, lb.data);
+  EXPECT_EQ(softmax_cross_entropy(la, labels.data(), da),
+            softmax_cross_entropy(lb, labels.data(), db));
+  a.backward(da, dxa);
+  b.backward(db, dxb);
+  EXPECT_LT(rel_diff(dxa, dxb), 1e-5);
+  const auto pa = a.params(), pb = b.params();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_LT(rel_diff(pa[i]->grad, pb[i]->grad), 1e-5) << i;
+}
+
+}  // namespace
+}  // namespace dkws::nn
