@@ -183,18 +183,18 @@ int main(int argc, char** argv) {
                torch_cpu / floor_cpu, flops / torch_cpu * 1e-9);
   }
   if (per_trial) {
-    fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>6}\n", "trial", "params",
-               "conv", "width", "noise", "GFLOP", "dkws s", "floor s", "ratio");
+    fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>6} {:>9}\n", "trial", "params",
+               "conv", "width", "noise", "GFLOP", "dkws s", "floor s", "ratio", "dkws acc");
     for (size_t i = 0; i < trials.size(); ++i) {
       const json& t = trials[i];
       const double cpu = t["cpu_seconds"].get<double>();
       const std::string ratio =
           torch_seconds.empty() ? "-" : fmt::format("{:.1f}x", torch_seconds[i] / cpu);
-      fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5.1f} {:>8.2f} {:>8.2f} {:>6}\n",
+      fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5.1f} {:>8.2f} {:>8.2f} {:>6} {:>9.4f}\n",
                  t["trial_id"].get<int>(), t["params"].get<long>(),
                  t["hparams"]["num_conv"].get<int>(), t["hparams"]["width"].get<double>(),
                  t["hparams"]["noise"].get<double>(), trial_flop[i] * 1e-9, cpu,
-                 trial_flop[i] / peak, ratio);
+                 trial_flop[i] / peak, ratio, t["test_acc"].get<double>());
     }
   }
   std::error_code ec;

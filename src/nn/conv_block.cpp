@@ -201,9 +201,12 @@ ConvGeom ConvBlock2x2::geom(const Shape& x) const {
 
 void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx) {
   const ConvGeom g = geom(x.shape);
-  const Pooled p{g.n, g.h, g.w, out_};
+  // No window reads an odd last row or column of the conv output, so those are not computed.
   y_.resize(size_t(g.n) * g.h * g.w * out_);
-  engine_.forward(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_, y_.data());
+  const auto [yh, yw] =
+      engine_.forward_cropped(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_,
+                              g.h / 2 * 2, g.w / 2 * 2, y_.data());
+  const Pooled p{g.n, yh, yw, out_};
   resize_to(z, {g.n, p.oh(), p.ow(), out_});
   winner_.resize(p.size());
   masked_ = ctx.training && rate_ > 0.f;

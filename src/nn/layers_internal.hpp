@@ -232,22 +232,23 @@ inline void conv_tile_all(const float* a, const ptrdiff_t* off, int nseg, ptrdif
 
 // Output positions are taken 8 at a time in flat (item, row, column) order, so narrow images and
 // small batches still fill whole tiles; off[] gives each position's window origin in xp.
+// Only rows < oh and columns < ow are computed, stored as [n][oh][ow][opad].
 template <int LEN>
 inline void conv_forward_flat(const float* xp, const ConvGeom& g, const float* wt,
-                              const float* bias, int opad, float* y) {
+                              const float* bias, int opad, float* y, int oh, int ow) {
   constexpr int R = 8;
   const int len = g.kw * g.c;
   const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
-  const ptrdiff_t total = ptrdiff_t(g.n) * g.h * g.w;
+  const ptrdiff_t total = ptrdiff_t(g.n) * oh * ow;
   ptrdiff_t off[R];
   int i = 0, r = 0, q = 0;  // the next position's item, row and column
   for (ptrdiff_t p = 0; p < total; p += R) {
     const int count = int(std::min<ptrdiff_t>(R, total - p));
     for (int k = 0; k < count; ++k) {
       off[k] = i * item + r * aseg + ptrdiff_t(q) * g.c;
-      if (++q == g.w) {
+      if (++q == ow) {
         q = 0;
-        if (++r == g.h) r = 0, ++i;
+        if (++r == oh) r = 0, ++i;
       }
     }
     float* yp = y + p * opad;
@@ -281,24 +282,24 @@ inline void conv_forward_flat(const float* xp, const ConvGeom& g, const float* w
 }
 
 // Wide images: tiles of 8 neighbours along each image row, whose windows are a fixed step (the
-// input channel count) apart, then one tile for the row's remainder.
+// input channel count) apart, then one tile for the row's remainder. Rows < oh, columns < ow.
 template <int LEN>
 inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* wt,
-                              const float* bias, int opad, float* y) {
+                              const float* bias, int opad, float* y, int oh, int ow) {
   const int len = g.kw * g.c;
   const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
   ptrdiff_t off[8];
   for (int k = 0; k < 8; ++k) off[k] = ptrdiff_t(k) * g.c;
   for (int i = 0; i < g.n; ++i)
-    for (int r = 0; r < g.h; ++r) {
+    for (int r = 0; r < oh; ++r) {
       const float* a = xp + i * item + r * aseg;
-      float* yr = y + (ptrdiff_t(i) * g.h + r) * g.w * opad;
+      float* yr = y + (ptrdiff_t(i) * oh + r) * ow * opad;
       int q = 0;
-      for (; q + 8 <= g.w; q += 8)
+      for (; q + 8 <= ow; q += 8)
         conv_tile_all<8, LEN>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
       const float* aq = a + q * g.c;
       float* yq = yr + q * opad;
-      switch (g.w - q) {
+      switch (ow - q) {
         case 7:
           conv_tile_all<7, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
@@ -328,24 +329,24 @@ inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* w
 
 template <int LEN>
 inline void conv_forward_len(const float* xp, const ConvGeom& g, const float* wt, const float* bias,
-                             int opad, float* y) {
-  if (g.w >= 8)
-    conv_forward_rows<LEN>(xp, g, wt, bias, opad, y);
+                             int opad, float* y, int oh, int ow) {
+  if (ow >= 8)
+    conv_forward_rows<LEN>(xp, g, wt, bias, opad, y, oh, ow);
   else
-    conv_forward_flat<LEN>(xp, g, wt, bias, opad, y);
+    conv_forward_flat<LEN>(xp, g, wt, bias, opad, y, oh, ow);
 }
 
-// y [n][h][w][opad] = 'same' convolution of the padded input xp (geometry g) with weights packed
-// as wt[kh][kw*c][opad], plus bias[opad].
+// y [n][oh][ow][opad] = 'same' convolution of the padded input xp (geometry g) with weights
+// packed as wt[kh][kw*c][opad], plus bias[opad], at output rows < oh and columns < ow.
 inline void conv_forward_packed(const float* xp, const ConvGeom& g, const float* wt,
-                                const float* bias, int opad, float* y) {
+                                const float* bias, int opad, float* y, int oh, int ow) {
   switch (g.kw * g.c) {  // short kernel rows (one input channel) get fully unrolled tiles
     case 3:
-      return conv_forward_len<3>(xp, g, wt, bias, opad, y);
+      return conv_forward_len<3>(xp, g, wt, bias, opad, y, oh, ow);
     case 5:
-      return conv_forward_len<5>(xp, g, wt, bias, opad, y);
+      return conv_forward_len<5>(xp, g, wt, bias, opad, y, oh, ow);
     default:
-      return conv_forward_len<0>(xp, g, wt, bias, opad, y);
+      return conv_forward_len<0>(xp, g, wt, bias, opad, y, oh, ow);
   }
 }
 
@@ -552,8 +553,19 @@ class ConvEngine {
  public:
   void forward(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
-    if (PlanarConv::applies(g, out)) return planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
-    conv(xpad_.fill(x, g), g, w, bias, out, y);
+    forward_cropped(x, g, w, bias, out, g.h, g.w, y);
+  }
+
+  // The outputs in rows < oh and columns < ow only (a following 'valid' pool reads no others),
+  // as y [n][oh][ow][out]. Returns the extent written: the whole image where the kernel in use
+  // has no cropped form.
+  std::pair<int, int> forward_cropped(const float* x, const ConvGeom& g, const float* w,
+                                      const float* bias, int out, int oh, int ow, float* y) {
+    if (PlanarConv::applies(g, out)) {
+      planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
+      return {g.h, g.w};
+    }
+    return conv(xpad_.fill(x, g), g, w, bias, out, y, oh, ow);
   }
 
   // Accumulates dw, db; writes dx when not null.
@@ -596,13 +608,17 @@ class ConvEngine {
             wf_[((size_t(c) * g.kh + (g.kh - 1 - a)) * g.kw + (g.kw - 1 - b)) * out + o] =
                 w[((size_t(o) * g.kh + a) * g.kw + b) * g.c + c];
     zero_.assign(round_up8(g.c), 0.f);
-    conv(dypad_.fill(dy, gd), gd, wf_.data(), zero_.data(), g.c, dx);
+    conv(dypad_.fill(dy, gd), gd, wf_.data(), zero_.data(), g.c, dx, g.h, g.w);
   }
 
-  // y [n][h][w][out] = 'same' conv of the padded xp with w [out][kh][kw][g.c] plus bias.
-  void conv(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
-            float* y) {
-    if (prefer_dot(g, out)) return conv_dot_rows(xp, g, w, bias, out, y);
+  // y [n][oh][ow][out] = 'same' conv of the padded xp with w [out][kh][kw][g.c] plus bias, rows
+  // < oh and columns < ow (or the whole image, as the returned extent says).
+  std::pair<int, int> conv(const float* xp, const ConvGeom& g, const float* w, const float* bias,
+                           int out, float* y, int oh, int ow) {
+    if (prefer_dot(g, out)) {
+      conv_dot_rows(xp, g, w, bias, out, y);
+      return {g.h, g.w};
+    }
     const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
     // wt[t][o] = w[o][t]; padding lanes are zero.
     wt_.assign(size_t(taps) * opad, 0.f);
@@ -610,11 +626,15 @@ class ConvEngine {
       for (int t = 0; t < taps; ++t) wt_[size_t(t) * opad + o] = w[size_t(o) * taps + t];
     bias_.assign(opad, 0.f);
     std::copy(bias, bias + out, bias_.begin());
-    if (opad == out) return conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, y);
-    const size_t positions = size_t(g.n) * g.h * g.w;
+    if (opad == out) {
+      conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, y, oh, ow);
+      return {oh, ow};
+    }
+    const size_t positions = size_t(g.n) * oh * ow;
     ywide_.resize(positions * opad);
-    conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, ywide_.data());
+    conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, ywide_.data(), oh, ow);
     compact_rows(ywide_.data(), positions, opad, out, y);
+    return {oh, ow};
   }
 
   // dwt[kh][kw*c][opad] += sum over positions of window (x) dy (dy rows opad wide).
