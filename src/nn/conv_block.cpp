@@ -248,23 +248,34 @@ bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const floa
   const ptrdiff_t row = ptrdiff_t(g.wp()) * cin;
   // Each window's winning cell per channel, as a patch origin in the padded input; entries whose
   // gradient is exactly zero (dropped by dropout) carry nothing and are left out.
+  // Channel by channel over blocks of windows: each list is appended from a counter in a
+  // register, and a block's gradients stay in L1 while its channels are taken in turn.
+  bases_.resize(windows);
+  size_t wi = 0;
+  for (int n = 0; n < p.n; ++n)
+    for (int i = 0; i < p.oh(); ++i)
+      for (int j = 0; j < p.ow(); ++j)
+        bases_[wi++] = int32_t(((size_t(n) * g.hp() + 2 * i) * g.wp() + 2 * j) * cin);
   entries_.resize(size_t(out_) * windows);
   counts_.assign(size_t(out_), 0);
   const uint32_t* mask = masked_ ? mask_.data() : nullptr;
   const int32_t cell[4] = {0, cin, int32_t(row), int32_t(row) + cin};
-  size_t o = 0, wi = 0;
-  for (int n = 0; n < p.n; ++n)
-    for (int i = 0; i < p.oh(); ++i)
-      for (int j = 0; j < p.ow(); ++j, ++wi) {
-        const int32_t base = int32_t(((size_t(n) * g.hp() + 2 * i) * g.wp() + 2 * j) * cin);
-        for (int c = 0; c < out_; ++c, ++o) {
-          const float gv = mask ? dz[o] * std::bit_cast<float>(mask[o]) : dz[o];
-          const uint8_t win = winner_[o];
-          WinnerEntry& e = entries_[size_t(c) * windows + counts_[size_t(c)]];
-          e = {base + cell[win & 3], gv};
-          counts_[size_t(c)] += win != kNoGradient && gv != 0.f;
-        }
+  constexpr size_t kBlock = 64;
+  for (size_t w0 = 0; w0 < windows; w0 += kBlock) {
+    const size_t w1 = std::min(windows, w0 + kBlock);
+    for (int c = 0; c < out_; ++c) {
+      WinnerEntry* __restrict list = entries_.data() + size_t(c) * windows;
+      size_t k = counts_[size_t(c)];
+      for (size_t w = w0; w < w1; ++w) {
+        const size_t o = w * size_t(out_) + size_t(c);
+        const float gv = mask ? dz[o] * std::bit_cast<float>(mask[o]) : dz[o];
+        const uint8_t win = winner_[o];
+        list[k] = {bases_[w] + cell[win & 3], gv};
+        k += win != kNoGradient && gv != 0.f;
       }
+      counts_[size_t(c)] = k;
+    }
+  }
 
   const float* xp = xpad_.fill(x, g, 8);
   float* dw = weight_->grad.ptr();
@@ -306,8 +317,8 @@ bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const floa
     const size_t xrow = size_t(g.w) * cin;
     for (int n = 0; n < g.n; ++n)
       for (int r = 0; r < g.h; ++r)
-        std::copy_n(dxp_.data() + ((size_t(n) * g.hp() + r + 1) * g.wp() + 1) * cin, xrow,
-                    dx + (size_t(n) * g.h + r) * xrow);
+        copy_floats(dx + (size_t(n) * g.h + r) * xrow,
+                    dxp_.data() + ((size_t(n) * g.hp() + r + 1) * g.wp() + 1) * cin, xrow);
   }
   return true;
 }

@@ -50,6 +50,7 @@ class ConvBlock2x2 {
   PaddedBuffer xpad_;
   std::vector<WinnerEntry> entries_;  // [out][windows], counts_[c] used per channel
   std::vector<size_t> counts_;
+  std::vector<int32_t> bases_;  // each pool window's top-left patch origin in the padded input
   std::vector<float> dwp_, wpad_, dxp_;  // weight rows and input gradient, vector-padded
 };
 

@@ -129,8 +129,8 @@ class PlanarConv {
     const size_t row = size_t(g.w) * OUT;
     for (int i = 0; i < g.n; ++i)
       for (int r = 0; r < g.h; ++r)
-        std::memcpy(y + (size_t(i) * g.h + r) * row,
-                    grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT, row * sizeof(float));
+        copy_floats(y + (size_t(i) * g.h + r) * row,
+                    grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT, row);
   }
 
   template <int OUT>
@@ -145,8 +145,8 @@ class PlanarConv {
     const size_t row = size_t(g.w) * OUT;
     for (int i = 0; i < g.n; ++i)
       for (int r = 0; r < g.h; ++r)
-        std::memcpy(dy_grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT,
-                    dy + (size_t(i) * g.h + r) * row, row * sizeof(float));
+        copy_floats(dy_grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT,
+                    dy + (size_t(i) * g.h + r) * row, row);
     const auto off = offsets(g);
     const v16i idx = spread_index<OUT>();
     v16 acc[kTaps] = {}, bacc = {};
