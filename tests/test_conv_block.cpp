@@ -94,10 +94,12 @@ void check_case(const Case& k, bool want_dx) {
 }
 
 TEST(ConvBlock, MatchesTheLayersOneByOne) {
-  // Input channel counts cover the dense path (1), every winner kernel shape (row vectors 1, 2,
+  // Input channel counts cover the dense path (1; with 1, 2 or 4 outputs on PlanarConv's grid),
+  // every winner kernel shape (row vectors 1, 2,
   // 3, 5, 6, 9, 12, 18, 24 for 2, 4, 8, 12, 16, 24, 32, 48, 64 inputs) and odd sizes whose last
   // row or column no window covers.
-  const Case cases[] = {{2, 9, 7, 1, 8, 0.25f},  {2, 8, 6, 2, 4, 0.f},     {3, 7, 5, 3, 6, 0.5f},
+  const Case cases[] = {{2, 9, 7, 1, 8, 0.25f},  {2, 9, 7, 1, 4, 0.25f},   {2, 6, 5, 1, 2, 0.f},
+                        {1, 5, 4, 1, 1, 0.5f},   {2, 8, 6, 2, 4, 0.f},     {3, 7, 5, 3, 6, 0.5f},
                         {2, 6, 6, 4, 4, 0.25f},  {2, 5, 7, 8, 16, 0.25f},  {2, 6, 4, 12, 24, 0.f},
                         {2, 5, 5, 16, 24, 0.1f}, {1, 6, 3, 24, 16, 0.25f}, {1, 4, 4, 32, 8, 0.f},
                         {1, 5, 4, 48, 12, 0.2f}, {1, 4, 3, 64, 32, 0.25f}, {2, 3, 2, 5, 3, 0.25f}};

@@ -10,13 +10,21 @@ namespace {
 
 constexpr uint8_t kNoGradient = 4;
 
-// Pooled geometry of a conv output [n][h][w][C]: oh x ow windows; an odd last row or column
-// belongs to none.
+// A conv output (or its gradient) of n images h x w x ch, channels-last within each row, rows
+// `row` floats apart and images `item` apart (a dense tensor, or the padded grid PlanarConv
+// computes on), seen as oh x ow pool windows; an odd last row or column belongs to none.
 struct Pooled {
   int n, h, w, ch;
+  size_t row, item;
+  Pooled(int n_, int h_, int w_, int ch_, size_t row_ = 0, size_t item_ = 0)
+      : n(n_),
+        h(h_),
+        w(w_),
+        ch(ch_),
+        row(row_ ? row_ : size_t(w_) * ch_),
+        item(item_ ? item_ : size_t(h_) * row) {}
   int oh() const { return h / 2; }
   int ow() const { return w / 2; }
-  size_t row() const { return size_t(w) * ch; }
   size_t size() const { return size_t(n) * oh() * ow() * ch; }
 };
 
@@ -77,10 +85,9 @@ template <int C>
 void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_t* __restrict mask,
                        float* __restrict z, uint8_t* __restrict winner) {
   const int c_n = C > 0 ? C : p.ch, oh = p.oh(), len = p.ow() * c_n;
-  const size_t row = size_t(p.w) * c_n;
   for (int i = 0; i < p.n * oh; ++i) {
-    const float* a = y + (size_t(i / oh) * p.h + 2 * (i % oh)) * row;
-    const float* b = a + row;
+    const float* a = y + size_t(i / oh) * p.item + 2 * size_t(i % oh) * p.row;
+    const float* b = a + p.row;
     const size_t zo = size_t(i) * len;
     int o = 0;
     if constexpr (kVectorPool<C>) {
@@ -123,11 +130,11 @@ template <int C>
 void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t* __restrict mask,
                      const uint8_t* __restrict winner, float* __restrict dy) {
   const int c_n = C > 0 ? C : p.ch, oh = p.oh(), len = p.ow() * c_n;
-  const size_t row = size_t(p.w) * c_n;
+  const size_t row = size_t(p.w) * c_n;  // the real part of a row
   for (int it = 0; it < p.n; ++it) {
     for (int i = 0; i < oh; ++i) {
-      float* da = dy + (size_t(it) * p.h + 2 * i) * row;
-      float* db = da + row;
+      float* da = dy + size_t(it) * p.item + 2 * size_t(i) * p.row;
+      float* db = da + p.row;
       const size_t zo = (size_t(it) * oh + i) * len;
       int o = 0;
       if constexpr (kVectorPool<C>) {
@@ -167,7 +174,7 @@ void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t
       }
     }
     if (p.h % 2) {
-      float* last = dy + (size_t(it) * p.h + p.h - 1) * row;
+      float* last = dy + size_t(it) * p.item + size_t(p.h - 1) * p.row;
       std::fill(last, last + row, 0.f);
     }
   }
@@ -203,10 +210,10 @@ void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx
   const ConvGeom g = geom(x.shape);
   // No window reads an odd last row or column of the conv output, so those are not computed.
   y_.resize(size_t(g.n) * g.h * g.w * out_);
-  const auto [yh, yw] =
-      engine_.forward_cropped(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_,
-                              g.h / 2 * 2, g.w / 2 * 2, y_.data());
-  const Pooled p{g.n, yh, yw, out_};
+  const ConvEngine::View y =
+      engine_.forward_view(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_, g.h / 2 * 2,
+                           g.w / 2 * 2, y_.data());
+  const Pooled p{g.n, y.h, y.w, out_, y.row, y.item};
   resize_to(z, {g.n, p.oh(), p.ow(), out_});
   winner_.resize(p.size());
   masked_ = ctx.training && rate_ > 0.f;
@@ -221,7 +228,7 @@ void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx
   }
   const uint32_t* mask = masked_ ? mask_.data() : nullptr;
   dispatch_channels(out_, [&](auto c) {
-    pool_relu_dropout<decltype(c)::value>(y_.data(), p, mask, z.ptr(), winner_.data());
+    pool_relu_dropout<decltype(c)::value>(y.data, p, mask, z.ptr(), winner_.data());
   });
 }
 
@@ -232,12 +239,14 @@ void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
   if (dx) dx->resize(x.shape);
   if (winner_backward(x.ptr(), g, dz.ptr(), dx ? dx->ptr() : nullptr)) return;
   dy_.resize(size_t(g.n) * g.h * g.w * out_);
+  const ConvEngine::View dy = engine_.grad_view(g, out_, dy_.data());
+  const Pooled pd{g.n, g.h, g.w, out_, dy.row, dy.item};
   const uint32_t* mask = masked_ ? mask_.data() : nullptr;
   dispatch_channels(out_, [&](auto c) {
-    unpool_gradient<decltype(c)::value>(dz.ptr(), p, mask, winner_.data(), dy_.data());
+    unpool_gradient<decltype(c)::value>(dz.ptr(), pd, mask, winner_.data(), dy.data);
   });
-  engine_.backward(x.ptr(), g, weight_->value.ptr(), out_, dy_.data(), weight_->grad.ptr(),
-                   bias_->grad.ptr(), dx ? dx->ptr() : nullptr);
+  engine_.backward_view(x.ptr(), g, weight_->value.ptr(), out_, dy, weight_->grad.ptr(),
+                        bias_->grad.ptr(), dx ? dx->ptr() : nullptr);
 }
 
 bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const float* dz, float* dx) {

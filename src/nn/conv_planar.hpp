@@ -35,12 +35,47 @@ class PlanarConv {
   // y [n][h][w][out] from the padded plane xp [n][hp][wp].
   void forward(const float* xp, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
-    with_out(out, [&](auto o) { forward_t<decltype(o)::value>(xp, g, w, bias, y); });
+    const float* grid = forward_grid(xp, g, w, bias, out);
+    // Keep the real positions: row r of image i starts at grid position (i*hp + r)*wp.
+    const size_t row = size_t(g.w) * out;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r)
+        copy_floats(y + (size_t(i) * g.h + r) * row, grid + (size_t(i) * g.hp() + r) * g.wp() * out,
+                    row);
+  }
+
+  // The outputs on the flat padded grid: position (i, r, q) at (i*hp + r)*wp + q, out floats
+  // each; the grid's padding positions hold junk. Valid until the next forward.
+  float* forward_grid(const float* xp, const ConvGeom& g, const float* w, const float* bias,
+                      int out) {
+    with_out(out, [&](auto o) { forward_t<decltype(o)::value>(xp, g, w, bias); });
+    return grid_.data();
   }
 
   // dw [out][3][3] and db [out] += weight and bias gradients; dy [n][h][w][out] channels-last.
   void wgrad(const float* xp, const ConvGeom& g, const float* dy, int out, float* dw, float* db) {
-    with_out(out, [&](auto o) { wgrad_t<decltype(o)::value>(xp, g, dy, dw, db); });
+    float* grid = dy_grid(g, out);
+    const size_t row = size_t(g.w) * out;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r)
+        copy_floats(grid + (size_t(i) * g.hp() + r) * g.wp() * out,
+                    dy + (size_t(i) * g.h + r) * row, row);
+    wgrad_grid(xp, g, out, dw, db);
+  }
+
+  // The output gradient's place on the grid, for a caller to write the real positions of;
+  // padding positions are zero and must stay so.
+  float* dy_grid(const ConvGeom& g, int out) {
+    const size_t size = flat_span(g) * size_t(out);
+    if (!(dy_geom_ == g) || dy_grid_.size() != size) {
+      dy_grid_.assign(size, 0.f);
+      dy_geom_ = g;
+    }
+    return dy_grid_.data();
+  }
+  // wgrad() with the output gradient already in dy_grid().
+  void wgrad_grid(const float* xp, const ConvGeom& g, int out, float* dw, float* db) {
+    with_out(out, [&](auto o) { wgrad_t<decltype(o)::value>(xp, g, dw, db); });
   }
 
  private:
@@ -104,7 +139,7 @@ class PlanarConv {
   }
 
   template <int OUT>
-  void forward_t(const float* xp, const ConvGeom& g, const float* w, const float* bias, float* y) {
+  void forward_t(const float* xp, const ConvGeom& g, const float* w, const float* bias) {
     constexpr size_t kPos = 16 / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
@@ -125,28 +160,13 @@ class PlanarConv {
         for (int t = 0; t < kTaps; ++t) s += w[o * kTaps + t] * xp[q + off[size_t(t)]];
         grid_[q * OUT + size_t(o)] = s;
       }
-    // Keep the real positions: row r of image i starts at grid position (i*hp + r)*wp.
-    const size_t row = size_t(g.w) * OUT;
-    for (int i = 0; i < g.n; ++i)
-      for (int r = 0; r < g.h; ++r)
-        copy_floats(y + (size_t(i) * g.h + r) * row,
-                    grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT, row);
   }
 
+  // Reads dy from dy_grid_ (padding positions zero).
   template <int OUT>
-  void wgrad_t(const float* xp, const ConvGeom& g, const float* dy, float* dw, float* db) {
+  void wgrad_t(const float* xp, const ConvGeom& g, float* dw, float* db) {
     constexpr size_t kPos = 16 / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
-    // dy on the grid; padding positions stay zero since only real rows are ever written.
-    if (!(dy_geom_ == g) || dy_grid_.size() != span * OUT) {
-      dy_grid_.assign(span * OUT, 0.f);
-      dy_geom_ = g;
-    }
-    const size_t row = size_t(g.w) * OUT;
-    for (int i = 0; i < g.n; ++i)
-      for (int r = 0; r < g.h; ++r)
-        copy_floats(dy_grid_.data() + (size_t(i) * g.hp() + r) * g.wp() * OUT,
-                    dy + (size_t(i) * g.h + r) * row, row);
     const auto off = offsets(g);
     const v16i idx = spread_index<OUT>();
     v16 acc[kTaps] = {}, bacc = {};

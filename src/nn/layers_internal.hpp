@@ -553,19 +553,49 @@ class ConvEngine {
  public:
   void forward(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
-    forward_cropped(x, g, w, bias, out, g.h, g.w, y);
+    if (PlanarConv::applies(g, out)) return planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
+    conv(xpad_.fill(x, g), g, w, bias, out, y, g.h, g.w);
   }
 
-  // The outputs in rows < oh and columns < ow only (a following 'valid' pool reads no others),
-  // as y [n][oh][ow][out]. Returns the extent written: the whole image where the kernel in use
-  // has no cropped form.
-  std::pair<int, int> forward_cropped(const float* x, const ConvGeom& g, const float* w,
-                                      const float* bias, int out, int oh, int ow, float* y) {
-    if (PlanarConv::applies(g, out)) {
-      planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
-      return {g.h, g.w};
-    }
-    return conv(xpad_.fill(x, g), g, w, bias, out, y, oh, ow);
+  // A conv output or gradient laid out as n images of h x w positions of `out` floats, rows
+  // `row` floats apart and images `item` apart.
+  struct View {
+    float* data;
+    int h, w;
+    size_t row, item;
+  };
+
+  // For a fused block: at least the outputs in rows < oh and columns < ow (a following 'valid'
+  // pool reads no others). The one-channel planar kernel's padded grid is returned as it is;
+  // otherwise the cropped outputs are written to y as [n][oh][ow][out].
+  View forward_view(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
+                    int oh, int ow, float* y) {
+    if (PlanarConv::applies(g, out))
+      return planar_view(planar_.forward_grid(xpad_.fill(x, g), g, w, bias, out), g, out);
+    const auto [h, wd] = conv(xpad_.fill(x, g), g, w, bias, out, y, oh, ow);
+    return {y, h, wd, size_t(wd) * out, size_t(h) * wd * out};
+  }
+
+  // Where backward_view() takes the output gradient from: the planar grid (padding kept zero), or
+  // `dense` [n][h][w][out].
+  View grad_view(const ConvGeom& g, int out, float* dense) {
+    if (PlanarConv::applies(g, out)) return planar_view(planar_.dy_grid(g, out), g, out);
+    return {dense, g.h, g.w, size_t(g.w) * out, size_t(g.h) * g.w * out};
+  }
+
+  // backward() with dy written through grad_view().
+  void backward_view(const float* x, const ConvGeom& g, const float* w, int out, const View& dy,
+                     float* dw, float* db, float* dx) {
+    if (!PlanarConv::applies(g, out)) return backward(x, g, w, out, dy.data, dw, db, dx);
+    planar_.wgrad_grid(xpad_.fill(x, g), g, out, dw, db);
+    if (!dx) return;
+    dyd_.resize(size_t(g.n) * g.h * g.w * out);
+    const size_t row = size_t(g.w) * out;
+    for (int i = 0; i < g.n; ++i)
+      for (int r = 0; r < g.h; ++r)
+        copy_floats(dyd_.data() + (size_t(i) * g.h + r) * row, dy.data + i * dy.item + r * dy.row,
+                    row);
+    input_grad(g, w, out, dyd_.data(), dx);
   }
 
   // Accumulates dw, db; writes dx when not null.
@@ -595,6 +625,10 @@ class ConvEngine {
   }
 
  private:
+  static View planar_view(float* grid, const ConvGeom& g, int out) {
+    return {grid, g.h, g.w, size_t(g.wp()) * out, size_t(g.hp()) * g.wp() * out};
+  }
+
   void input_grad(const ConvGeom& g, const float* w, int out, const float* dy, float* dx) {
     const int taps = g.kh * g.kw * g.c;
     // Input: dx = 'same' conv of dy (padded with the *after* padding first) with the kernel
@@ -658,7 +692,7 @@ class ConvEngine {
 
   PaddedBuffer xpad_, dypad_;
   PlanarConv planar_;
-  std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_;
+  std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_, dyd_;
 };
 
 #pragma GCC diagnostic pop
