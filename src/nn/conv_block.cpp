@@ -237,7 +237,7 @@ void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
   const Pooled p{g.n, g.h, g.w, out_};
   if (dz.size() != p.size()) throw Error("conv block: backward without a matching forward");
   if (dx) dx->resize(x.shape);
-  if (winner_backward(x.ptr(), g, dz.ptr(), dx ? dx->ptr() : nullptr)) return;
+  if (winner_backward(g, dz.ptr(), dx ? dx->ptr() : nullptr)) return;
   dy_.resize(size_t(g.n) * g.h * g.w * out_);
   const ConvEngine::View dy = engine_.grad_view(g, out_, dy_.data());
   const Pooled pd{g.n, g.h, g.w, out_, dy.row, dy.item};
@@ -245,11 +245,11 @@ void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
   dispatch_channels(out_, [&](auto c) {
     unpool_gradient<decltype(c)::value>(dz.ptr(), pd, mask, winner_.data(), dy.data);
   });
-  engine_.backward_view(x.ptr(), g, weight_->value.ptr(), out_, dy, weight_->grad.ptr(),
-                        bias_->grad.ptr(), dx ? dx->ptr() : nullptr);
+  engine_.backward_view(g, weight_->value.ptr(), out_, dy, weight_->grad.ptr(), bias_->grad.ptr(),
+                        dx ? dx->ptr() : nullptr);
 }
 
-bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const float* dz, float* dx) {
+bool ConvBlock2x2::winner_backward(const ConvGeom& g, const float* dz, float* dx) {
   const int cin = g.c, nv = round_up8(3 * cin) / 8, ldw = 8 * nv;
   if (g.kh != 3 || g.kw != 3 || cin < 2 || !with_winner_kernel(nv, [](auto, auto) {})) return false;
   const Pooled p{g.n, g.h, g.w, out_};
@@ -286,7 +286,7 @@ bool ConvBlock2x2::winner_backward(const float* x, const ConvGeom& g, const floa
     }
   }
 
-  const float* xp = xpad_.fill(x, g, 8);
+  const float* xp = engine_.padded_input();  // from the forward, ConvEngine::kSlack floats extra
   float* dw = weight_->grad.ptr();
   const float* w = weight_->value.ptr();
   const int taps = 9 * cin, rowlen = 3 * cin;

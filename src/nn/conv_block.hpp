@@ -36,18 +36,17 @@ class ConvBlock2x2 {
   ConvGeom geom(const Shape& x) const;
   // The conv's gradients from the pool winners alone (winner_grad.hpp); false where no kernel
   // fits the input channel count, and the dense conv backward runs instead.
-  bool winner_backward(const float* x, const ConvGeom& g, const float* dz, float* dx);
+  bool winner_backward(const ConvGeom& g, const float* dz, float* dx);
 
   Param *weight_, *bias_;
   int out_;
   float rate_;
   bool masked_ = false;  // whether the last forward drew a dropout mask
   ConvEngine engine_;
-  std::vector<float> y_;         // conv output [N, H, W, out]
-  std::vector<uint8_t> winner_;  // per pooled value: the cell (0-3, scan order) or kNoGradient
-  std::vector<uint32_t> mask_;   // dropout scale bits per pooled value, as Dropout keeps them
-  std::vector<float> dy_;        // conv output gradient (dense path)
-  PaddedBuffer xpad_;
+  std::vector<float> y_;              // conv output [N, H, W, out]
+  std::vector<uint8_t> winner_;       // per pooled value: the cell (0-3, scan order) or kNoGradient
+  std::vector<uint32_t> mask_;        // dropout scale bits per pooled value, as Dropout keeps them
+  std::vector<float> dy_;             // conv output gradient (dense path)
   std::vector<WinnerEntry> entries_;  // [out][windows], counts_[c] used per channel
   std::vector<size_t> counts_;
   std::vector<int32_t> bases_;  // each pool window's top-left patch origin in the padded input

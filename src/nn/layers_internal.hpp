@@ -553,8 +553,9 @@ class ConvEngine {
  public:
   void forward(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                float* y) {
-    if (PlanarConv::applies(g, out)) return planar_.forward(xpad_.fill(x, g), g, w, bias, out, y);
-    conv(xpad_.fill(x, g), g, w, bias, out, y, g.h, g.w);
+    if (PlanarConv::applies(g, out))
+      return planar_.forward(xpad_.fill(x, g, kSlack), g, w, bias, out, y);
+    conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, g.h, g.w);
   }
 
   // A conv output or gradient laid out as n images of h x w positions of `out` floats, rows
@@ -571,8 +572,8 @@ class ConvEngine {
   View forward_view(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                     int oh, int ow, float* y) {
     if (PlanarConv::applies(g, out))
-      return planar_view(planar_.forward_grid(xpad_.fill(x, g), g, w, bias, out), g, out);
-    const auto [h, wd] = conv(xpad_.fill(x, g), g, w, bias, out, y, oh, ow);
+      return planar_view(planar_.forward_grid(xpad_.fill(x, g, kSlack), g, w, bias, out), g, out);
+    const auto [h, wd] = conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, oh, ow);
     return {y, h, wd, size_t(wd) * out, size_t(h) * wd * out};
   }
 
@@ -583,11 +584,13 @@ class ConvEngine {
     return {dense, g.h, g.w, size_t(g.w) * out, size_t(g.h) * g.w * out};
   }
 
-  // backward() with dy written through grad_view().
-  void backward_view(const float* x, const ConvGeom& g, const float* w, int out, const View& dy,
-                     float* dw, float* db, float* dx) {
-    if (!PlanarConv::applies(g, out)) return backward(x, g, w, out, dy.data, dw, db, dx);
-    planar_.wgrad_grid(xpad_.fill(x, g), g, out, dw, db);
+  // backward() with dy written through grad_view(), for the input of the last forward: its
+  // padded copy from then is reused.
+  void backward_view(const ConvGeom& g, const float* w, int out, const View& dy, float* dw,
+                     float* db, float* dx) {
+    if (!PlanarConv::applies(g, out))
+      return backward_padded(padded_input(), g, w, out, dy.data, dw, db, dx);
+    planar_.wgrad_grid(padded_input(), g, out, dw, db);
     if (!dx) return;
     dyd_.resize(size_t(g.n) * g.h * g.w * out);
     const size_t row = size_t(g.w) * out;
@@ -598,11 +601,21 @@ class ConvEngine {
     input_grad(g, w, out, dyd_.data(), dx);
   }
 
+  // The last forward's zero-padded input, kSlack zero floats past its end.
+  const float* padded_input() const { return xpad_.data.data(); }
+  static constexpr size_t kSlack = 8;
+
   // Accumulates dw, db; writes dx when not null.
   void backward(const float* x, const ConvGeom& g, const float* w, int out, const float* dy,
                 float* dw, float* db, float* dx) {
+    backward_padded(xpad_.fill(x, g, kSlack), g, w, out, dy, dw, db, dx);
+  }
+
+ private:
+  void backward_padded(const float* xp, const ConvGeom& g, const float* w, int out, const float* dy,
+                       float* dw, float* db, float* dx) {
     if (PlanarConv::applies(g, out)) {
-      planar_.wgrad(xpad_.fill(x, g), g, dy, out, dw, db);
+      planar_.wgrad(xp, g, dy, out, dw, db);
       if (dx) input_grad(g, w, out, dy, dx);
       return;
     }
@@ -618,13 +631,12 @@ class ConvEngine {
     }
     bias_grad(dyw, positions, opad, out, db);
     dwt_.assign(size_t(taps) * opad, 0.f);
-    wgrad(xpad_.fill(x, g), g, dyw, opad, dwt_.data());
+    wgrad(xp, g, dyw, opad, dwt_.data());
     for (int o = 0; o < out; ++o)
       for (int t = 0; t < taps; ++t) dw[size_t(o) * taps + t] += dwt_[size_t(t) * opad + o];
     if (dx) input_grad(g, w, out, dy, dx);
   }
 
- private:
   static View planar_view(float* grid, const ConvGeom& g, int out) {
     return {grid, g.h, g.w, size_t(g.wp()) * out, size_t(g.hp()) * g.wp() * out};
   }
