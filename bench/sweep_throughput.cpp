@@ -4,9 +4,11 @@
 // (tools/torch/sweep_throughput.py), in one run. Both sides are timed in CPU seconds of the
 // training thread (trials.json "cpu_seconds" summed; time.thread_time() in torch), so other jobs
 // on a shared machine count against neither; feature loading is excluded on both sides.
-// It also prints the FLOP floor: the CPU seconds the same trials would take at the measured core
-// peak (bench/core_peak.hpp) doing nothing but their multiply-adds, and so the largest ratio any
-// direct (non-Winograd) implementation could reach against this torch run.
+// It also prints the dense FLOP floor: the CPU seconds the same trials would take at the measured
+// core peak (bench/core_peak.hpp) doing nothing but the multiply-adds of a dense implementation
+// (every conv output and every gradient entry computed), and so the largest ratio a dense direct
+// implementation could reach against this torch run. dkws's fused conv blocks skip part of that
+// work (src/nn/conv_block.hpp), so trials with 2-3 conv blocks can run under the floor.
 // Usage: sweep_throughput [--epochs E] [--no-torch] [--per-trial] [--python PATH] [--data DIR]
 //   --per-trial adds a line per trial: its size, both sides' CPU seconds and its FLOP floor.
 #include <unistd.h>
@@ -139,11 +141,11 @@ int main(int argc, char** argv) {
   fmt::print("sweep_throughput: {} trials (kws12, arm none, {} epochs each, 1 thread)\n",
              trials.size(), epochs);
   fmt::print(
-      "  dkws   {:8.1f} CPU s  {:9.0f} trials/hour  (wall {:.1f} s; {:.1f} GFLOP/s, {:.0f}% "
-      "of peak)\n",
+      "  dkws   {:8.1f} CPU s  {:9.0f} trials/hour  (wall {:.1f} s; {:.1f} dense-equivalent "
+      "GFLOP/s, {:.0f}% of peak)\n",
       dkws_cpu, dkws_rate, dkws_wall, flops / dkws_cpu * 1e-9, 100 * floor_cpu / dkws_cpu);
   fmt::print(
-      "  floor  {:8.1f} CPU s  {:9.0f} trials/hour  ({:.1f} TFLOP at the measured peak, "
+      "  floor  {:8.1f} CPU s  {:9.0f} trials/hour  ({:.1f} dense TFLOP at the measured peak, "
       "{:.1f} GFLOP/s)\n",
       floor_cpu, 3600.0 * double(trials.size()) / floor_cpu, flops * 1e-12, peak * 1e-9);
   std::vector<double> torch_seconds;  // per trial, when torch ran
@@ -179,8 +181,9 @@ int main(int argc, char** argv) {
                t["torch"].get<std::string>());
     fmt::print("  ratio  {:.1f}x trials/hour; mean test accuracy dkws {:.3f}, torch {:.3f}\n",
                dkws_rate / torch_rate, dkws_acc, torch_acc);
-    fmt::print("  at the FLOP floor the ratio would be {:.1f}x (torch runs at {:.1f} GFLOP/s)\n",
-               torch_cpu / floor_cpu, flops / torch_cpu * 1e-9);
+    fmt::print(
+        "  at the dense FLOP floor the ratio would be {:.1f}x (torch runs at {:.1f} GFLOP/s)\n",
+        torch_cpu / floor_cpu, flops / torch_cpu * 1e-9);
   }
   if (per_trial) {
     fmt::print("  {:>5} {:>8} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>6} {:>9}\n", "trial", "params",
