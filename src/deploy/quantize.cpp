@@ -187,6 +187,7 @@ Range calibrate(nn::Sequential& net, std::vector<Stage>& stages, const FeatureSe
   const size_t batch = 256, dim = size_t(set.dim());
   nn::ForwardContext ctx;  // eval mode
   nn::Tensor x, g_out;
+  const bool fused = net.fused_blocks();
   net.set_fused_blocks(false);  // the ranges are read from every layer's activation
   for (size_t start = 0; start < set.size(); start += batch) {
     const size_t n = std::min(batch, set.size() - start);
@@ -215,7 +216,7 @@ Range calibrate(nn::Sequential& net, std::vector<Stage>& stages, const FeatureSe
       }
     }
   }
-  net.set_fused_blocks(true);
+  net.set_fused_blocks(fused);
   return input;
 }
 

@@ -1,6 +1,7 @@
 #include "nn/conv_block.hpp"
 
 #include <bit>
+#include <climits>
 #include <cmath>
 
 #include "nn/maxpool2x2.hpp"
@@ -251,7 +252,10 @@ void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
 
 bool ConvBlock2x2::winner_backward(const ConvGeom& g, const float* dz, float* dx) {
   const int cin = g.c, nv = round_up8(3 * cin) / 8, ldw = 8 * nv;
-  if (g.kh != 3 || g.kw != 3 || cin < 2 || !with_winner_kernel(nv, [](auto, auto) {})) return false;
+  // Patch origins are int32.
+  if (g.kh != 3 || g.kw != 3 || cin < 2 || g.padded_size() >= size_t(INT32_MAX) ||
+      !with_winner_kernel(nv, [](auto, auto) {}))
+    return false;
   const Pooled p{g.n, g.h, g.w, out_};
   const size_t windows = size_t(p.n) * p.oh() * p.ow();
   const ptrdiff_t row = ptrdiff_t(g.wp()) * cin;
@@ -297,7 +301,7 @@ bool ConvBlock2x2::winner_backward(const ConvGeom& g, const float* dz, float* dx
       for (int a = 0; a < 3; ++a)
         std::copy_n(w + size_t(c) * taps + a * rowlen, rowlen,
                     wpad_.data() + (size_t(c) * 3 + a) * ldw);
-    dxp_.assign(g.padded_size() + 8, 0.f);
+    dxp_.assign(g.padded_size() + ConvEngine::kSlack, 0.f);
   }
   with_winner_kernel(nv, [&](auto rows, auto part) {
     constexpr int R = decltype(rows)::value, V = decltype(part)::value;

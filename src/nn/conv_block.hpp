@@ -1,14 +1,20 @@
 // The AudioClassifier's block, Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout], run by
 // Sequential as one step. Apart, the four layers pass the full-resolution conv output through
 // memory five more times in forward (ReLU in and out, pool in, dropout in and out) and as many in
-// backward. Together, one pass over the conv output takes the pool's maximum, ReLU and dropout
-// and records, per pooled value, which of its four cells won (or that no gradient flows: the
-// maximum is not positive). Backward turns the pooled gradient straight into the conv output's
-// gradient and hands it to the conv.
+// backward, and the conv's backward multiplies a gradient that is zero in three cells of every
+// pool window. Together:
+// - forward computes only the conv outputs some pool window reads (not an odd last row or
+//   column), then one pass takes the pool's maximum, ReLU and dropout and records, per pooled
+//   value, which of its four cells won (or that no gradient flows: the maximum is not positive);
+// - backward gives the conv's weight and input gradients from the winning cells alone
+//   (winner_grad.hpp). For one input channel, where a patch is too short for that to pay, the
+//   pooled gradient is spread back onto the conv's output layout and the dense backward runs.
 //
-// Bit-exact with the layers run one by one: the same conv kernels, the same dropout draws (one
-// fill_u32 of the pooled size), the same first-maximum tie rule, and the same products.
-// The Layer objects keep their parameters; the block only borrows the conv's weight and bias.
+// Forward is bit-exact with the layers run one by one: the same conv kernels, the same dropout
+// draws (one fill_u32 of the pooled size), the same first-maximum tie rule and the same products.
+// Gradients agree to float rounding (the winner path sums in another order; the dense path is
+// bit-exact). The Layer objects keep their parameters; the block borrows the conv's weight and
+// bias.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -41,10 +41,11 @@ class Sequential {
   size_t count_params(bool trainable_only = false) const;
   Shape output_shape(const Shape& in) const;
   double macs_per_item(const Shape& in) const;
-  // Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout] runs as one fused step (conv_block.hpp),
-  // bit-exact with the layers one by one; on by default. Its inner activations are not kept, so
-  // callers of activation() turn it off.
+  // Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout] runs as one fused step (conv_block.hpp):
+  // forward bit-exact with the layers one by one, gradients equal to float rounding; on by
+  // default. Its inner activations are not kept, so callers of activation() turn it off.
   void set_fused_blocks(bool on) { fuse_blocks_ = on; }
+  bool fused_blocks() const { return fuse_blocks_; }
   // Activation output of layer i from the last forward (with fused blocks off).
   const Tensor& activation(size_t i) const { return acts_[i + 1]; }
 
