@@ -5,6 +5,9 @@
 
 #include <cmath>
 
+#include "dendrite/dendrite_layer.hpp"
+#include "dkws/config.hpp"
+#include "dkws/dendrite.hpp"
 #include "dkws/nn/layers.hpp"
 #include "dkws/nn/models.hpp"
 #include "dkws/nn/sequential.hpp"
@@ -127,17 +130,19 @@ TEST(ConvBlock, EvalModeHasNoDropout) {
 }
 
 TEST(ConvBlock, SequentialFindsOnlyTheBlockPattern) {
-  std::vector<std::unique_ptr<Layer>> layers;
-  layers.push_back(make_conv2d(1, 4, 3, 3));
-  layers.push_back(make_relu());
-  layers.push_back(make_maxpool2d(2, false));
-  layers.push_back(make_dropout(0.25f));
-  layers.push_back(make_conv2d(4, 4, 3, 3));
-  layers.push_back(make_relu());
-  layers.push_back(make_maxpool2d(2, true));  // 'same' pool: not fused
-  layers.push_back(make_conv2d(4, 4, 3, 3));
-  layers.push_back(make_relu());
-  layers.push_back(make_maxpool2d(2, false));
+  std::vector<std::unique_ptr<Layer>> owned;
+  owned.push_back(make_conv2d(1, 4, 3, 3));
+  owned.push_back(make_relu());
+  owned.push_back(make_maxpool2d(2, false));
+  owned.push_back(make_dropout(0.25f));
+  owned.push_back(make_conv2d(4, 4, 3, 3));
+  owned.push_back(make_relu());
+  owned.push_back(make_maxpool2d(2, true));  // 'same' pool: not fused
+  owned.push_back(make_conv2d(4, 4, 3, 3));
+  owned.push_back(make_relu());
+  owned.push_back(make_maxpool2d(2, false));
+  std::vector<Layer*> layers;
+  for (auto& l : owned) layers.push_back(l.get());
   EXPECT_EQ(detail::ConvBlock2x2::match(layers, 0), 4);
   EXPECT_EQ(detail::ConvBlock2x2::match(layers, 1), 0);
   EXPECT_EQ(detail::ConvBlock2x2::match(layers, 4), 0);
@@ -194,6 +199,54 @@ TEST(ConvBlock, EverySearchSpaceArchitectureFusedEqualsUnfused) {
         spec.num_linear = 1 + (growth + conv) % 2;
         check_step(spec, 3);
       }
+}
+
+// The dendritic arms wrap every conv in a dendrite layer before training. Without dendrites the
+// wrapper is transparent and the blocks stay fused, so such a model trains bit for bit like the
+// plain one (the arms stay matched until a switch). Once a dendrite is added the layer runs
+// unfused: the outputs then equal the fusion-off model's, dendrite included.
+TEST(ConvBlock, DendriteWrappersFuseUntilADendriteIsAdded) {
+  ModelSpec spec;
+  spec.family = "audio_classifier";
+  spec.num_conv = 2, spec.num_linear = 1, spec.growth = 0, spec.width = 0.5;
+  const int frames = 20, coeffs = 13, classes = 4, batch = 4;
+  Rng i1(5), i2(5), i3(5);
+  Sequential plain = build_model(spec, frames, coeffs, classes, i1);
+  Sequential wrapped = build_model(spec, frames, coeffs, classes, i2);
+  Sequential unfused = build_model(spec, frames, coeffs, classes, i3);
+  DendriteSpec ds;
+  ds.mode = "gd";
+  dendrite::wrap_layers(wrapped, ds);
+  dendrite::wrap_layers(unfused, ds);
+  unfused.set_fused_blocks(false);
+  Tensor x({batch, frames * coeffs});
+  Rng data(8);
+  fill_normal(x, data);
+  const std::vector<int> labels = {0, 1, 2, 3};
+  auto step = [&](Sequential& net, uint64_t seed) {
+    Rng r(seed);
+    Tensor d, logits = net.forward(x, {true, &r});
+    net.zero_grad();
+    softmax_cross_entropy(logits, labels.data(), d);
+    net.backward(d);
+    return logits;
+  };
+  EXPECT_EQ(step(wrapped, 3).data, step(plain, 3).data);
+  const auto pw = wrapped.params(), pp = plain.params();
+  ASSERT_EQ(pw.size(), pp.size());
+  for (size_t i = 0; i < pw.size(); ++i) EXPECT_EQ(pw[i]->grad.data, pp[i]->grad.data) << i;
+
+  Rng g1(6), g2(6);
+  dendrite::add_gd_dendrites(wrapped, ds, g1);
+  dendrite::add_gd_dendrites(unfused, ds, g2);
+  for (Sequential* net : {&wrapped, &unfused})
+    for (auto* d : dendrite::wrapped_layers(*net))
+      d->output_weight(0).value.data.assign(d->output_weight(0).value.size(), 0.5f);
+  const Tensor lw = step(wrapped, 4), lu = step(unfused, 4);
+  EXPECT_EQ(lw.data, lu.data) << "the fused plan did not follow the added dendrites";
+  const auto qw = wrapped.params(), qu = unfused.params();
+  ASSERT_EQ(qw.size(), qu.size());
+  for (size_t i = 0; i < qw.size(); ++i) EXPECT_LT(rel_diff(qw[i]->grad, qu[i]->grad), 1e-5) << i;
 }
 
 }  // namespace

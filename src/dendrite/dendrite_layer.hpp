@@ -30,6 +30,10 @@ class DendriteLayer final : public nn::Layer {
   double macs_per_item(const nn::Shape& in) const override;
 
   nn::Layer& base() { return *base_; }
+  // Without dendrites or candidates the layer computes exactly its base.
+  nn::Layer* transparent_base() override {
+    return dendrites_.empty() && candidates_.empty() ? base_.get() : nullptr;
+  }
   int dendrites() const { return int(dendrites_.size()); }
   int channels() const { return channels_; }
   Activation activation() const { return act_; }

@@ -183,7 +183,7 @@ void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t
 
 }  // namespace
 
-int ConvBlock2x2::match(const std::vector<std::unique_ptr<Layer>>& layers, size_t first) {
+int ConvBlock2x2::match(const std::vector<Layer*>& layers, size_t first) {
   if (first + 3 > layers.size() || layers[first]->kind() != "conv2d" ||
       layers[first + 1]->kind() != "relu" || layers[first + 2]->kind() != "maxpool2d")
     return 0;

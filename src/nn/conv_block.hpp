@@ -28,8 +28,9 @@ namespace dkws::nn::detail {
 
 class ConvBlock2x2 {
  public:
-  // How many layers from layers[first] form a block (4 with dropout, 3 without), or 0.
-  static int match(const std::vector<std::unique_ptr<Layer>>& layers, size_t first);
+  // How many layers from layers[first] form a block (4 with dropout, 3 without), or 0. `layers`
+  // are the layers as Sequential would run them (a transparent wrapper replaced by its base).
+  static int match(const std::vector<Layer*>& layers, size_t first);
   // `conv` is layers[first]; `dropout_rate` 0 when the block has no dropout.
   ConvBlock2x2(Layer& conv, float dropout_rate);
 

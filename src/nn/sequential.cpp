@@ -39,7 +39,12 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
     for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], ctx);
     return acts_.back();
   }
-  if (steps_.empty()) plan_steps();
+  run_as_.resize(layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer* base = layers_[i]->transparent_base();
+    run_as_[i] = base ? base : layers_[i].get();
+  }
+  if (steps_.empty() || run_as_ != planned_as_) plan_steps();
   for (Step& s : steps_) {
     if (s.block)
       s.block->forward(acts_[s.first], acts_[s.first + s.count], ctx);
@@ -51,14 +56,15 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
 
 void Sequential::plan_steps() {
   steps_.clear();
+  planned_as_ = run_as_;
   for (size_t i = 0; i < layers_.size();) {
-    const int n = detail::ConvBlock2x2::match(layers_, i);
+    const int n = detail::ConvBlock2x2::match(run_as_, i);
     if (n == 0) {
       steps_.push_back({i++, 1, nullptr});
       continue;
     }
-    const float rate = n == 4 ? layers_[i + 3]->config().at("rate").get<float>() : 0.f;
-    steps_.push_back({i, size_t(n), std::make_unique<detail::ConvBlock2x2>(*layers_[i], rate)});
+    const float rate = n == 4 ? run_as_[i + 3]->config().at("rate").get<float>() : 0.f;
+    steps_.push_back({i, size_t(n), std::make_unique<detail::ConvBlock2x2>(*run_as_[i], rate)});
     i += size_t(n);
   }
 }

@@ -55,6 +55,10 @@ class Layer {
   virtual void init(Rng&) {}
   // Forward multiply-accumulates per item for an input shape (for GFLOP/s figures).
   virtual double macs_per_item(const Shape&) const { return 0; }
+  // A wrapper whose forward and backward are at the moment exactly its base layer's (a dendrite
+  // layer with no dendrites and no candidates) returns the base, so Sequential may run it in a
+  // fused block as it would the base; anything else returns null.
+  virtual Layer* transparent_base() { return nullptr; }
 
   std::vector<const Param*> params() const;
 };

@@ -68,6 +68,9 @@ class Sequential {
     std::unique_ptr<detail::ConvBlock2x2> block;
   };
   std::vector<Step> steps_;
+  // Each layer as the plan saw it: itself, or the base of a transparent wrapper. A wrapper that
+  // stops being transparent (a dendrite is added) changes this and the plan is made again.
+  std::vector<Layer*> planned_as_, run_as_;
   bool fuse_blocks_ = true;
   bool last_forward_fused_ = false;
 };
