@@ -234,6 +234,14 @@ TEST_F(SweepTpeCli, BadOptionsAreOneLineErrorsNamingTheOption) {
   check({"--configs", "4", "--tpe-batch", "0"}, "--tpe-batch: must be >= 1");
   check({"--configs", "4", "--tpe-startup", "9"}, "--tpe-startup 9: more than the sweep's 4");
   EXPECT_FALSE(fs::exists(out / "sweep.db")) << "a rejected command created a sweep";
+  // The TPE options with another sampler would be silently ignored; they are refused instead.
+  const auto r = run_cli(shell_args(tone_sweep_args(shared_->path(), out.path(), "none",
+                                                    {"--configs", "2", "--tpe-batch", "3"})));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--tpe-batch: only with --sampler tpe (the sampler is 'random')"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(out / "sweep.db")) << "a rejected command created a sweep";
 }
 
 TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
@@ -258,6 +266,18 @@ TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
   const auto meta = open_storage(url_a)->metadata();
   EXPECT_EQ(meta["n_configs"], 5);
   EXPECT_EQ(meta["tpe"]["startup"], 2);
+  // The report shows the rounds: a CSV column and configs per round in the page's header.
+  const auto rep =
+      run_cli(fmt::format("report '{}' --bootstrap 50 --permutations 50", a.path().string()));
+  ASSERT_EQ(rep.exit_code, 0) << rep.output;
+  const auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string csv = slurp(a / "report" / "trials.csv");
+  EXPECT_NE(csv.find(",attempts,round,run_dir,"), std::string::npos) << csv.substr(0, 200);
+  EXPECT_NE(slurp(a / "report" / "report.html").find("rounds (configs) 0: 2, 1: 2, 2: 1"),
+            std::string::npos);
 
   // One worker, stopped with Ctrl-C once round 1 is running, then resumed with two.
   const std::string url_b = (b / "sweep.db").string();

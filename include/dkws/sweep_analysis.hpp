@@ -22,6 +22,7 @@ struct SweepTrial {
   double val_acc = 0, test_acc = 0;
   double params = 0, params_base = 0;
   int dendrites = 0, epochs = 0, attempts = 0;
+  int round = -1;  // the TPE round that proposed the config; -1 for other samplers
   double train_seconds = 0;
   std::optional<double> int8_bytes, int8_test_acc;
   bool done() const { return status == "done"; }

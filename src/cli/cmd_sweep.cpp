@@ -181,6 +181,10 @@ void register_sweep(CLI::App& app) {
     if (!sub->get_subcommands().empty()) return;
     if (opt->space_path.empty()) throw Error("sweep: --space FILE is required");
     if (opt->out_dir.empty()) throw Error("sweep: --out DIR is required");
+    for (const char* name : {"--tpe-startup", "--tpe-batch"})
+      if (opt->sampler != "tpe" && sub->get_option(name)->count() > 0)
+        throw Error(
+            fmt::format("{}: only with --sampler tpe (the sampler is '{}')", name, opt->sampler));
     const int rc = run_sweep(*opt);
     if (rc != 0) std::exit(rc);  // the one-line message is already printed
   });

@@ -10,7 +10,6 @@
 namespace dkws {
 namespace {
 
-
 std::string confusion_csv(const std::vector<std::string>& classes,
                           const std::vector<std::vector<int>>& m) {
   std::string out = "true\\pred";

@@ -2,6 +2,8 @@
 // the embedded data the inline script draws the plots from.
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -164,12 +166,22 @@ std::string sweep_page_html(const SweepTrials& t, const SweepAnalysis& a,
       "<meta name='viewport' content='width=device-width, initial-scale=1'>"
       "<title>dkws sweep report: {}</title>\n<style>{}</style></head><body>\n",
       esc(task), sweep_style_css());
+  // A TPE sweep's rounds: configs proposed per round (round 0 is the random start-up).
+  std::string rounds;
+  {
+    std::map<int, std::set<int64_t>> configs;
+    for (const auto& tr : t.trials)
+      if (tr.round >= 0) configs[tr.round].insert(tr.config_id);
+    for (const auto& [r, ids] : configs)
+      rounds +=
+          fmt::format("{}{}: {}", rounds.empty() ? " · rounds (configs) " : ", ", r, ids.size());
+  }
   html += fmt::format(
       "<h1>dkws sweep: {}</h1>\n<p class='sub'>arms {} · seeds {} · sampler {} · {} "
-      "configurations · {} trials</p>\n",
+      "configurations · {} trials{}</p>\n",
       esc(task), esc(list(a.arms)), esc(list(a.seeds)),
       esc(t.sweep.value("sampler", std::string("?"))), t.sweep.value("n_configs", 0),
-      t.trials.size());
+      t.trials.size(), esc(rounds));
   html += "<section id='verdict'><h2>Verdict on the paper's claim</h2><p><b>";
   html += esc(verdict.headline);
   html += "</b>";

@@ -115,7 +115,7 @@ std::string sweep_trials_csv(const SweepTrials& t) {
       if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
   std::string out =
       "trial_id,config_id,arm,seed,status,val_acc,test_acc,params,params_base,dendrites,"
-      "int8_bytes,int8_test_acc,epochs,train_seconds,attempts,run_dir,error";
+      "int8_bytes,int8_test_acc,epochs,train_seconds,attempts,round,run_dir,error";
   for (const auto& k : keys) {
     out += ',';
     out += csv_cell(k);
@@ -123,12 +123,13 @@ std::string sweep_trials_csv(const SweepTrials& t) {
   out += '\n';
   for (const auto& tr : t.trials) {
     const bool d = tr.done();
-    out +=
-        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", tr.trial_id, tr.config_id,
-                    csv_cell(tr.arm), tr.seed, tr.status, d ? num(tr.val_acc) : "",
-                    d ? num(tr.test_acc) : "", d ? num(tr.params) : "", num(tr.params_base),
-                    tr.dendrites, opt(tr.int8_bytes), opt(tr.int8_test_acc), tr.epochs,
-                    num(tr.train_seconds), tr.attempts, csv_cell(tr.run_dir), csv_cell(tr.error));
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", tr.trial_id,
+                       tr.config_id, csv_cell(tr.arm), tr.seed, tr.status, d ? num(tr.val_acc) : "",
+                       d ? num(tr.test_acc) : "", d ? num(tr.params) : "", num(tr.params_base),
+                       tr.dendrites, opt(tr.int8_bytes), opt(tr.int8_test_acc), tr.epochs,
+                       num(tr.train_seconds), tr.attempts,
+                       tr.round >= 0 ? std::to_string(tr.round) : std::string(),
+                       csv_cell(tr.run_dir), csv_cell(tr.error));
     for (const auto& k : keys) {
       auto it = tr.hparams.find(k);
       out += ',';

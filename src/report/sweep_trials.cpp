@@ -85,6 +85,11 @@ SweepTrials parse_sweep_trials(const json& doc, const std::string& where) {
     t.dendrites = int(metric(j, "dendrites", w, false));
     t.epochs = int(metric(j, "epochs", w, false));
     t.attempts = int(metric(j, "attempts", w, false));
+    if (auto r = j.find("round"); r != j.end()) {
+      if (!r->is_number_integer() || r->get<int>() < 0)
+        throw Error(w + ": key 'round' must be a non-negative integer");
+      t.round = r->get<int>();
+    }
     t.train_seconds = metric(j, "train_seconds", w, false);
     t.int8_bytes = optional_number(j, "int8_bytes", w);
     t.int8_test_acc = optional_number(j, "int8_test_acc", w);
