@@ -164,7 +164,15 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
   fs::create_directories(tmp);
   save_model(tmp / "model.json", model);
   write_run_outputs(tmp, data_, r, model.metrics);
+  // Only the trial's current owner may replace the folder: a worker that stalled past its lease
+  // (the heartbeat thread stalled with it) would otherwise put its files over those of the
+  // trial's new owner, which may already have finished. The renewal also makes the lease last
+  // past the rename: a new owner can only claim later, and will finish (and rename) later still.
   std::error_code ec;
+  if (!store_->heartbeat(t.trial_id, c.token, opt_.lease_seconds)) {
+    fs::remove_all(tmp, ec);
+    throw LeaseLost{};
+  }
   fs::remove_all(final_dir, ec);  // an earlier attempt that died between rename and finish
   fs::rename(tmp, final_dir);
 
