@@ -8,7 +8,8 @@ namespace dkws::nn {
 
 // x [N, F] -> y [N, out]; weight [out][F], bias [out].
 std::unique_ptr<Layer> make_dense(int in_features, int out_features);
-// x [N, L, in_ch] -> y [N, L, out_ch], 'same' zero padding, stride 1; weight [out][k][in], bias [out].
+// x [N, L, in_ch] -> y [N, L, out_ch], 'same' zero padding, stride 1; weight [out][k][in], bias
+// [out].
 std::unique_ptr<Layer> make_conv1d(int in_ch, int out_ch, int kernel);
 // x [N, H, W, in_ch] -> y [N, H, W, out_ch], 'same' zero padding, stride 1;
 // weight [out][kh][kw][in], bias [out].

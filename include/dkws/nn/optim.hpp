@@ -18,7 +18,7 @@ class Adam {
   float lr() const { return lr_; }
   void set_lr(float lr) { lr_ = lr; }
   long steps() const { return t_; }
-  nlohmann::json state() const;             // moments and step count, for resume
+  nlohmann::json state() const;  // moments and step count, for resume
   void load_state(const nlohmann::json& j);
 
  private:
