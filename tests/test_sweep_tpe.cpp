@@ -244,6 +244,66 @@ TEST_F(SweepTpeCli, BadOptionsAreOneLineErrorsNamingTheOption) {
   EXPECT_FALSE(fs::exists(out / "sweep.db")) << "a rejected command created a sweep";
 }
 
+// Polls `pred` every 50 ms; false after `seconds`.
+template <class Pred>
+bool wait_until(double seconds, Pred pred) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// A worker joined from elsewhere waits while a TPE round is still to come (the coordinator adds
+// it when the previous round has finished), runs it, and exits once every round is in and done;
+// with no coordinator adding anything it gives up after --round-wait seconds.
+TEST_F(SweepTpeCli, ExternalWorkerWaitsForTheNextRound) {
+  TempDir ref, out;
+  // A complete 2-config sweep (round 0: config 1, round 1: config 2) gives the metadata and
+  // trial specs to replay.
+  const auto full =
+      run_cli(shell_args(tone_sweep_args(shared_->path(), ref.path(), "none",
+                                         {"--sampler", "tpe", "--configs", "2", "--tpe-startup",
+                                          "1", "--tpe-batch", "1", "-j", "1"})));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  auto done = open_storage((ref / "sweep.db").string());
+  const json meta = done->metadata();
+  std::vector<dkws::sweep::TrialSpec> round0, round1;
+  for (const auto& r : done->trials()) (r.spec.config_id == 1 ? round0 : round1).push_back(r.spec);
+  ASSERT_EQ(round0.size(), 1u);
+  ASSERT_EQ(round1.size(), 1u);
+
+  const std::string url = (out / "sweep.db").string();
+  open_storage(url)->create(meta, round0);
+  const auto worker_args = [&](const std::string& wait) {
+    return std::vector<std::string>{
+        "sweep", "worker", "--storage", url, "--out", out.path().string(), "--round-wait", wait};
+  };
+  {
+    BackgroundCli worker(worker_args("60"), out / "worker.txt");
+    ASSERT_TRUE(wait_until(60, [&] { return open_storage(url)->counts().done == 1; }))
+        << worker.output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    EXPECT_FALSE(worker.wait(0)) << "the worker left before the last round:\n" << worker.output();
+    open_storage(url)->add_trials(round1);  // what the coordinator does after round 0
+    ASSERT_TRUE(worker.wait(60)) << worker.output();
+    EXPECT_EQ(worker.exit_code, 0) << worker.output();
+  }
+  for (const auto& r : open_storage(url)->trials()) EXPECT_EQ(r.status, "done") << r.spec.trial_id;
+
+  // Nothing more to come from anyone: a fresh sweep with round 0 only, and a short wait.
+  TempDir alone;
+  const std::string url2 = (alone / "sweep.db").string();
+  open_storage(url2)->create(meta, round0);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_cli(shell_args(
+      {"sweep", "worker", "--storage", url2, "--out", alone.path().string(), "--round-wait", "1"}));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_NE(r.output.find("no new TPE round in 1 s"), std::string::npos) << r.output;
+}
+
 TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
   TempDir a, b;
   // Uninterrupted, 2 workers.

@@ -42,6 +42,10 @@ struct WorkerOptions {
   double lease_seconds = 60;
   int max_attempts = 3;
   bool quiet = false;
+  // A TPE sweep's queue is empty between rounds, until its coordinator proposes the next one. A
+  // worker joined from elsewhere waits up to this long for it; the coordinator's own workers
+  // (0) exit, since the coordinator proposes the next round once they have.
+  double round_wait_seconds = 600;
 };
 
 // Both return the process exit code: 0 when the sweep is complete, 130 when stopped by a signal

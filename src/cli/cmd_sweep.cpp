@@ -155,6 +155,11 @@ void register_sweep(CLI::App& app) {
   worker->add_option("--lease-seconds", wopt->lease_seconds, "Trial lease")->capture_default_str();
   worker->add_option("--max-attempts", wopt->max_attempts, "Worker deaths before a trial fails")
       ->capture_default_str();
+  worker
+      ->add_option("--round-wait", wopt->round_wait_seconds,
+                   "TPE sweeps: seconds to wait between rounds for the coordinator to propose "
+                   "the next one (0: exit when the queue is empty)")
+      ->capture_default_str();
   worker->add_flag("-q,--quiet", wopt->quiet, "No output");
   worker->callback([wopt] {
     const int rc = run_worker(*wopt);

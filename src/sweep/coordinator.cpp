@@ -195,6 +195,8 @@ pid_t Coordinator::spawn(const std::string& url, const json& meta) {
                                    fmt::format("{}", opt_.lease_seconds),
                                    "--max-attempts",
                                    std::to_string(opt_.max_attempts),
+                                   "--round-wait",
+                                   "0",
                                    "-q"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

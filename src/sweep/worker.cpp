@@ -110,6 +110,8 @@ class Worker {
  private:
   void load_data();
   void run_trial(const Claim& c);
+  size_t planned_trials() const;  // configs x arms x seeds, every round proposed
+  bool rounds_to_come(const Counts& n) const;
   json train_and_write(const Claim& c, const Heartbeat& hb);
 
   WorkerOptions opt_;
@@ -224,19 +226,42 @@ void Worker::run_trial(const Claim& c) {
                id_, c.spec.trial_id);
 }
 
+size_t Worker::planned_trials() const {
+  return meta_.at("n_configs").get<size_t>() * meta_.at("arms").size() * meta_.at("seeds").size();
+}
+
+bool Worker::rounds_to_come(const Counts& n) const {
+  return opt_.round_wait_seconds > 0 && meta_.value("sampler", std::string()) == "tpe" &&
+         n.total() < planned_trials();
+}
+
 int Worker::run() {
   fs::create_directories(opt_.out_dir / "trials");
   load_data();
+  double idle_since = -1;  // when the queue was last seen empty with a TPE round to come
   while (!g_stop) {
     const auto claim = store_->claim(id_, opt_.lease_seconds, opt_.max_attempts);
     if (claim) {
       run_trial(*claim);
       continue;
     }
-    // Nothing claimable: done, unless another worker's trial may still come back to the queue.
+    // Nothing claimable: done, unless another worker's trial may still come back to the queue,
+    // or a TPE round is still to be proposed.
     const Counts n = store_->counts();
-    if (n.queued == 0 && n.running == 0) return 0;
-    for (int i = 0; i < 10 && !g_stop; ++i)
+    if (n.queued == 0 && n.running == 0) {
+      if (!rounds_to_come(n)) return 0;
+      if (idle_since < 0) idle_since = now_seconds();
+      if (now_seconds() - idle_since > opt_.round_wait_seconds) {
+        fmt::print(stderr,
+                   "dkws worker {}: no new TPE round in {:.0f} s (is the sweep's coordinator "
+                   "running?); exiting with {} of {} trials in the sweep\n",
+                   id_, opt_.round_wait_seconds, n.total(), planned_trials());
+        return 0;
+      }
+    } else {
+      idle_since = -1;
+    }
+    for (int i = 0; i < 5 && !g_stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 130;
@@ -245,6 +270,7 @@ int Worker::run() {
 }  // namespace
 
 int run_worker(const WorkerOptions& opt) {
+  if (!(opt.round_wait_seconds >= 0)) throw Error("--round-wait: must be >= 0 seconds");
   struct sigaction sa {};
   sa.sa_handler = on_stop;
   sigemptyset(&sa.sa_mask);
