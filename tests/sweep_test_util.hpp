@@ -104,6 +104,17 @@ struct BackgroundCli {
   }
 };
 
+// Polls `pred` every 50 ms; false after `seconds`.
+template <class Pred>
+bool wait_until(double seconds, Pred pred) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 // Arguments quoted for run_cli's shell.
 inline std::string shell_args(const std::vector<std::string>& args) {
   std::string s;

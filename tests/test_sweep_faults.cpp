@@ -43,17 +43,14 @@ TempDir* SweepFaults::shared_ = nullptr;
 // Waits until `pred(rows)` holds; false after `seconds`.
 template <class Pred>
 bool wait_for_rows(const std::string& url, double seconds, Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
+  return wait_until(seconds, [&] {
     try {
       auto store = open_storage(url);
-      if (!store->metadata().is_null() && pred(store->trials())) return true;
+      return !store->metadata().is_null() && pred(store->trials());
     } catch (const std::exception&) {
-      // not created yet
+      return false;  // not created yet
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  });
 }
 
 // Every trial done exactly once, with a full result and a complete trial folder.

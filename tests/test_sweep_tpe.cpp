@@ -7,6 +7,7 @@
 #include "dkws/error.hpp"
 #include "dkws/sweep_storage.hpp"
 #include "dkws/sweep_tpe.hpp"
+#include "dkws/util.hpp"
 #include "sweep_test_util.hpp"
 
 namespace {
@@ -244,17 +245,6 @@ TEST_F(SweepTpeCli, BadOptionsAreOneLineErrorsNamingTheOption) {
   EXPECT_FALSE(fs::exists(out / "sweep.db")) << "a rejected command created a sweep";
 }
 
-// Polls `pred` every 50 ms; false after `seconds`.
-template <class Pred>
-bool wait_until(double seconds, Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 // A worker joined from elsewhere waits while a TPE round is still to come (the coordinator adds
 // it when the previous round has finished), runs it, and exits once every round is in and done;
 // with no coordinator adding anything it gives up after --round-wait seconds.
@@ -330,13 +320,9 @@ TEST_F(SweepTpeCli, RunsEveryRoundAndResumesToTheSameTrials) {
   const auto rep =
       run_cli(fmt::format("report '{}' --bootstrap 50 --permutations 50", a.path().string()));
   ASSERT_EQ(rep.exit_code, 0) << rep.output;
-  const auto slurp = [](const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  const std::string csv = slurp(a / "report" / "trials.csv");
+  const std::string csv = dkws::read_file(a / "report" / "trials.csv");
   EXPECT_NE(csv.find(",attempts,round,run_dir,"), std::string::npos) << csv.substr(0, 200);
-  EXPECT_NE(slurp(a / "report" / "report.html").find("rounds (configs) 0: 2, 1: 2, 2: 1"),
+  EXPECT_NE(dkws::read_file(a / "report" / "report.html").find("rounds (configs) 0: 2, 1: 2, 2: 1"),
             std::string::npos);
 
   // One worker, stopped with Ctrl-C once round 1 is running, then resumed with two.

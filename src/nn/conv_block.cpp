@@ -222,10 +222,8 @@ void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx
     if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
     mask_.resize(p.size());
     ctx.rng->fill_u32(mask_.data(), mask_.size());
-    // As Dropout: kept when the word is >= ceil(rate * 2^32); the mask holds the scale's bits.
-    const uint32_t threshold = uint32_t(std::ceil(double(rate_) * 0x1.0p32));
-    const uint32_t scale_bits = std::bit_cast<uint32_t>(1.f / (1.f - rate_));
-    for (uint32_t& m : mask_) m = m >= threshold ? scale_bits : 0u;
+    const DropoutBits keep(rate_);  // the Dropout layer's masks, draw for draw
+    for (uint32_t& m : mask_) m = keep(m);
   }
   const uint32_t* mask = masked_ ? mask_.data() : nullptr;
   dispatch_channels(out_, [&](auto c) {

@@ -35,14 +35,12 @@ class Dropout final : public Layer {
     const size_t n = x.size();
     mask_.resize(n);
     ctx.rng->fill_u32(mask_.data(), n);
-    // rate < 1 is a float, so rate * 2^32 is exact in double and its ceiling is below 2^32.
-    const uint32_t threshold = uint32_t(std::ceil(double(rate_) * 0x1.0p32));
-    const uint32_t scale_bits = std::bit_cast<uint32_t>(1.f / (1.f - rate_));
+    const detail::DropoutBits keep(rate_);
     const float* __restrict xv = x.ptr();
     float* __restrict yv = y.ptr();
     uint32_t* __restrict m = mask_.data();
     for (size_t i = 0; i < n; ++i) {
-      m[i] = m[i] >= threshold ? scale_bits : 0u;
+      m[i] = keep(m[i]);
       yv[i] = xv[i] * std::bit_cast<float>(m[i]);  // as backward: x * 0 keeps NaN/inf visible
     }
   }

@@ -20,6 +20,7 @@
 // both paths.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -74,6 +75,18 @@ inline void resize_to(Tensor& t, std::initializer_list<int> dims) {
   t.shape.assign(dims);
   t.data.resize(shape_size(t.shape));
 }
+
+// Inverted dropout's decision, shared by Dropout and the fused conv block so that both draw the
+// same masks: random word w keeps its element when w >= ceil(rate * 2^32) (keep probability
+// 1 - rate to within 2^-32; rate < 1 is a float, so rate * 2^32 is exact in double and its
+// ceiling is below 2^32), and the mask holds the bits of the scale 1/(1 - rate), else 0.
+struct DropoutBits {
+  uint32_t threshold, scale;
+  explicit DropoutBits(float rate)
+      : threshold(uint32_t(std::ceil(double(rate) * 0x1.0p32))),
+        scale(std::bit_cast<uint32_t>(1.f / (1.f - rate))) {}
+  uint32_t operator()(uint32_t word) const { return word >= threshold ? scale : 0u; }
+};
 
 inline int round_up8(int v) {
   return (v + 7) / 8 * 8;
