@@ -183,9 +183,10 @@ TEST(DendriteReference, FastPathEqualsReferenceLoops) {
         for (Phase phase :
              {Phase::kAllTrainable, Phase::kNeuron, Phase::kNeuronNoCascade, Phase::kDendrite}) {
           const Activation act = acts[size_t(d - 1)];
-          SCOPED_TRACE(
-              fmt::format("{}, {} dendrites ({}), {}, {}", name, d, dendrite::activation_name(act),
-                          perforated ? "perforated" : "not perforated", phase_name(phase)));
+          SCOPED_TRACE(fmt::format("{}, {} dendrite{} ({}), {}, {}", name, d, d == 1 ? "" : "s",
+                                   dendrite::activation_name(act),
+                                   perforated ? "perforated" : "not perforated",
+                                   phase_name(phase)));
           check_case(c, d, perforated, act, phase);
         }
   std::printf("worst error / (|ref| + rms): %.3g (tolerance %.0e)\n", worst_error, kTol);
