@@ -4,7 +4,7 @@
 //
 // g_k has f's shape; u_kj and v_k are per-channel vectors broadcast over batch and positions.
 // When `perforated`, backward sends the error to the input through f only (cc); otherwise also
-// through every trainable g_k (gd). During a dendrite phase the layer also trains candidate
+// through every g_k, frozen or not (gd). During a dendrite phase the layer also trains candidate
 // dendrites on the cascade-correlation score inside backward, where it sees e = dL/dy.
 //
 // forward_reference / backward_reference (dendrite_reference.cpp) are this math as plain loops, the
