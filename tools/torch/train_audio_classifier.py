@@ -109,6 +109,8 @@ def main():
     ap.add_argument("--patience", type=int, default=10, help="0: train every epoch")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=0.005)
+    ap.add_argument("--save", help="write the kept weights (torch.save), conv filters as the "
+                    "forward sees them (renormalised), to compare --max-norm-at prehook and step")
     a = ap.parse_args()
 
     torch.set_num_threads(1)  # one trial per core, as dkws trains
@@ -147,6 +149,11 @@ def main():
                 break
     seconds = time.perf_counter() - t0
     model.load_state_dict(best_state)
+    if a.save:
+        if a.max_norm > 0:
+            for conv in model.convs:
+                renorm_(conv, a.max_norm)
+        torch.save(model.state_dict(), a.save)
     params = sum(p.numel() for p in model.parameters())
     print(json.dumps({"seed": a.seed, "params": params, "val_accuracy": round(best_val, 4),
                       "test_accuracy": round(accuracy(model, xs, ys), 4), "best_epoch": best_epoch,
