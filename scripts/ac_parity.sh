@@ -5,7 +5,8 @@
 # from the same exported features, under two protocols: early stopping (patience 10, the `none`
 # arm) and a fixed number of epochs keeping the best-validation checkpoint.
 #   scripts/ac_parity.sh [build] [out]        (needs /usr/bin/python3 with torch)
-#   SIDES="dkws dkws_conv torch" PROTOCOLS="early fixed" SEEDS="1 2 3 4 5" JOBS=2 to narrow it.
+#   SIDES="dkws dkws_conv torch" PROTOCOLS="early fixed" SEEDS="1 2 3 4 5" ONLY=<config name>
+#   JOBS=2 to narrow it.
 set -euo pipefail
 BUILD=${1:-build}
 OUT=${2:-runs/ac_parity}
@@ -29,6 +30,7 @@ FEATS="$OUT/features"
 cmds=()
 for c in "${CONFIGS[@]}"; do
   IFS=: read -r name nc nl w g <<<"$c"
+  [ -n "${ONLY:-}" ] && [ "$name" != "$ONLY" ] && continue
   for proto in $PROTOCOLS; do
     if [ "$proto" = early ]; then epochs=100 patience=10; else epochs=$FIXED_EPOCHS patience=0; fi
     for side in $SIDES; do
