@@ -83,8 +83,8 @@ void print_inspect(const nlohmann::json& r, bool list_problems) {
                t["min_seconds"].get<double>(), t["silent_peak"].get<double>(),
                t["sample_rate"].get<int>());
   }
-  // Repeated last: the table and problems can push the first warning off the screen.
-  if (!warning.empty()) fmt::print("\n{}\n", warning);
+  // Its first line again: the table and problems can push the warning off the screen.
+  if (!warning.empty()) fmt::print("\n{}\n", warning.substr(0, warning.find('\n')));
 }
 
 void run_inspect(const DataArgs& a) {

@@ -186,8 +186,9 @@ void export_task(const FeaturesOptions& o) {
                                {"front_end", spec.front_end.to_json()},
                                {"rows", {data.train.size(), data.val.size(), data.test.size()}}};
   write_file_atomic(dir / "classes.json", meta.dump(2) + "\n");
-  fmt::print("wrote {}/{{train,val,test}}_{{x,y}}.npy ({} / {} / {} rows x {}) and classes.json\n",
-             dir.string(), data.train.size(), data.val.size(), data.test.size(), data.train.dim());
+  fmt::print("wrote {} ({} / {} / {} rows x {}) and classes.json\n",
+             (dir / "{train,val,test}_{x,y}.npy").string(), data.train.size(), data.val.size(),
+             data.test.size(), data.train.dim());
 }
 
 void run_features(const FeaturesOptions& o) {

@@ -206,7 +206,7 @@ nlohmann::json inspect_dataset(const fs::path& root, const ImportOptions& option
         "WARNING: no speaker ids found, so nothing shows whether the given splits keep each "
         "speaker in one split (give --speaker-pattern REGEX or a speaker column)";
   return {
-      {"root", index.root.string()},
+      {"root", root.string()},  // as given: a manifest file is named, not its folder
       {"layout", index.layout},
       {"synthetic", synthetic},
       {"clips", clips.size()},

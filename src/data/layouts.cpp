@@ -109,14 +109,14 @@ void read_layout(const fs::path& root, const data::NamePattern* label_pattern,
           root.string(), index.layout));
   };
   if (fs::is_regular_file(root)) {
+    // A file in the working directory has an empty parent; "." keeps relative paths readable.
+    index.root = root.has_parent_path() ? root.parent_path() : fs::path(".");
     if (root.filename() == "info.labels") {
-      index.root = root.parent_path();
       index.layout = "edge_impulse";
       refuse_label_pattern();
       data::read_edge_impulse(index.root, index);
       return;
     }
-    index.root = root.parent_path();
     index.layout = "manifest";
     refuse_label_pattern();
     const auto format = data::read_manifest(root, "", index);
@@ -193,6 +193,14 @@ DatasetIndex data::scan_dataset(const fs::path& root_in, bool check_audio,
   }
   assign_splits(index);
   fill_classes(index, listed);
+  const auto loose = std::find_if(index.problems.begin(), index.problems.end(),
+                                  [](const DataProblem& p) { return p.kind == "outside_classes"; });
+  if (index.classes.empty() && loose != index.problems.end()) {
+    throw Error(fmt::format(
+        "{}: {} and no class folders; for a flat folder say where the label is in the file "
+        "names with --label-pattern REGEX (e.g. '^(?<label>[^_]+)_' for LABEL_SPEAKER_N.wav)",
+        root_in.string(), loose->message.substr(0, loose->message.find(" outside"))));
+  }
   if (index.classes.empty()) {
     std::string why =
         index.problems.empty() ? "" : " (first problem: " + index.problems[0].line() + ")";

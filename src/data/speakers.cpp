@@ -60,9 +60,10 @@ std::string speaker_leak_warning(size_t split_by_clip, size_t clips) {
   return fmt::format(
       "WARNING: {}.\n"
       "WARNING: one speaker's recordings can land in train and in test (speaker leakage), which\n"
-      "WARNING: inflates test accuracy. Say where the speaker is: --speaker-pattern REGEX (e.g.\n"
-      "WARNING: '^(?<speaker>[^_]+)_' for SPEAKER_WORD_NN.wav), a speaker column in a manifest,\n"
-      "WARNING: or <speaker>_nohash_<n> file names.",
+      "WARNING: inflates test accuracy. Say where the speaker is: `dkws data split DIR\n"
+      "WARNING: --speaker-pattern REGEX` (e.g. '^(?<speaker>[^_]+)_' for SPEAKER_WORD_NN.wav)\n"
+      "WARNING: pins a speaker split; a manifest's speaker column or <speaker>_nohash_<n> file\n"
+      "WARNING: names work too.",
       which);
 }
 
