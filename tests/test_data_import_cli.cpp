@@ -53,6 +53,12 @@ std::vector<std::string> speakers_for_every_split() {
   return out;
 }
 
+// Whether `text` is in a command's output; a failure shows the whole output.
+::testing::AssertionResult says(const std::string& output, const std::string& text) {
+  if (output.find(text) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "no \"" << text << "\" in:\n" << output;
+}
+
 json inspect_json(const std::string& args) {
   const auto r = run_cli("data inspect --json " + args + " 2>/dev/null");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -120,7 +126,7 @@ TEST(DataImportCli, FlatFolderNeedsALabelPatternAndSaysSo) {
   FlatFolder d;
   const auto r = run_cli("data inspect " + q(d.root));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("--label-pattern"), std::string::npos) << r.output;
+  EXPECT_TRUE(says(r.output, "--label-pattern"));
 }
 
 TEST(DataImportCli, FlatFolderWithLabelAndSpeakerPatterns) {
@@ -140,8 +146,7 @@ TEST(DataImportCli, FlatFolderWithLabelAndSpeakerPatterns) {
   // The split pins the speakers into the TSV, which the folder task then reads.
   const auto s = run_cli("data split " + q(d.root) + patterns);
   ASSERT_EQ(s.exit_code, 0) << s.output;
-  EXPECT_NE(s.output.find("train 8 / val 8 / test 8 clips; 2 / 2 / 2 speakers"), std::string::npos)
-      << s.output;
+  EXPECT_TRUE(says(s.output, "train 8 / val 8 / test 8 clips; 2 / 2 / 2 speakers"));
   EXPECT_EQ(s.output.find("leakage"), std::string::npos) << s.output;
   std::map<std::string, std::set<std::string>> splits_of;
   for (const TsvRow& row : read_split_tsv(d.root / "splits.tsv")) {
@@ -174,23 +179,20 @@ TEST(DataImportCli, ClassFoldersWithAnotherNamingRule) {
 
   const auto plain = run_cli("data inspect " + q(root));
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
-  EXPECT_NE(plain.output.find("0 speakers"), std::string::npos) << plain.output;
-  EXPECT_NE(
-      plain.output.find("WARNING: no speaker ids found: all 24 clips were split clip by clip"),
-      std::string::npos)
-      << plain.output;
-  EXPECT_NE(plain.output.find("speaker leakage"), std::string::npos) << plain.output;
-  EXPECT_NE(plain.output.find("--speaker-pattern"), std::string::npos) << plain.output;
+  EXPECT_TRUE(says(plain.output, "0 speakers"));
+  EXPECT_TRUE(
+      says(plain.output, "WARNING: no speaker ids found: all 24 clips were split clip by clip"));
+  EXPECT_TRUE(says(plain.output, "speaker leakage"));
+  EXPECT_TRUE(says(plain.output, "--speaker-pattern"));
   const json pj = inspect_json(q(root));
   EXPECT_EQ(pj["split_by_clip"], 24);
-  EXPECT_NE(pj["speaker_warning"].get<std::string>().find("WARNING"), std::string::npos);
+  EXPECT_TRUE(says(pj["speaker_warning"], "WARNING"));
 
   const auto leaky = run_cli("data split " + q(root) + " -o " + q(t / "leaky.tsv"));
   ASSERT_EQ(leaky.exit_code, 0) << leaky.output;
-  EXPECT_NE(leaky.output.find("WARNING: no speaker ids found"), std::string::npos) << leaky.output;
-  EXPECT_NE(leaky.output.find("split by clip, not by speaker (no speaker ids): speaker leakage"),
-            std::string::npos)
-      << leaky.output;
+  EXPECT_TRUE(says(leaky.output, "WARNING: no speaker ids found"));
+  EXPECT_TRUE(
+      says(leaky.output, "split by clip, not by speaker (no speaker ids): speaker leakage"));
   // And the leak is real: split by clip, some speaker lands in two splits.
   std::map<std::string, std::set<std::string>> leaky_splits;
   for (const TsvRow& row : read_split_tsv(t / "leaky.tsv")) {
@@ -259,11 +261,9 @@ TEST(DataImportCli, CsvManifestWithHeader) {
   // No speaker and no split column: a hash split by clip, said loudly.
   const auto r = run_cli("data inspect " + q(t / "ds/semi.csv"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("(manifest layout): 12 clips, 2 classes, 0 speakers"), std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("WARNING: no speaker ids found: all 12 clips were split clip by clip"),
-            std::string::npos)
-      << r.output;
+  EXPECT_TRUE(says(r.output, "(manifest layout): 12 clips, 2 classes, 0 speakers"));
+  EXPECT_TRUE(
+      says(r.output, "WARNING: no speaker ids found: all 12 clips were split clip by clip"));
   const json sj = inspect_json(q(t / "ds/semi.csv"));
   EXPECT_EQ(sj["split_by_clip"], 12);
 }
@@ -313,13 +313,10 @@ TEST(DataImportCli, OneCsvListPerSplit) {
 
   const auto r = run_cli("data inspect " + q(root));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("(split_manifests layout): 16 clips, 2 classes, 0 speakers"),
-            std::string::npos)
-      << r.output;
+  EXPECT_TRUE(says(r.output, "(split_manifests layout): 16 clips, 2 classes, 0 speakers"));
   // The splits are given, so nothing was hashed by clip, but nothing can show they keep speakers
   // apart either.
-  EXPECT_NE(r.output.find("WARNING: no speaker ids found, so nothing shows"), std::string::npos)
-      << r.output;
+  EXPECT_TRUE(says(r.output, "WARNING: no speaker ids found, so nothing shows"));
   const json j = inspect_json(q(root));
   EXPECT_EQ(j["splits"], json({{"train", 8}, {"val", 4}, {"test", 4}}));
   EXPECT_EQ(j["split_by_clip"], 0);
@@ -333,9 +330,7 @@ TEST(DataImportCli, OneCsvListPerSplit) {
   EXPECT_EQ(k["splits"]["test"], 4);
   EXPECT_EQ(k["splits"]["train"].get<int>() + k["splits"]["val"].get<int>(), 8);
   EXPECT_EQ(k["split_by_clip"], 8);
-  EXPECT_NE(k["speaker_warning"].get<std::string>().find("8 of 12 clips have no speaker id"),
-            std::string::npos)
-      << k["speaker_warning"];
+  EXPECT_TRUE(says(k["speaker_warning"], "8 of 12 clips have no speaker id"));
 }
 
 // 30 clips at 8 kHz are one group of problems with a count, not 30 lines; --list-problems
@@ -350,14 +345,11 @@ TEST(DataImportCli, ProblemsAreSummarisedByKind) {
     dkws::testing::write_file(root / "a" / fmt::format("n{}.txt", i), "x");
   const auto r = run_cli("data inspect " + q(root));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("35 problem(s): 5 not_audio, 30 sample_rate (first 3 of each kind"),
-            std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("[sample_rate] 30: sample rate other than 16 kHz"), std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("... and 27 more"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("[not_audio] 5:"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("... and 2 more"), std::string::npos) << r.output;
+  EXPECT_TRUE(says(r.output, "35 problem(s): 5 not_audio, 30 sample_rate (first 3 of each kind"));
+  EXPECT_TRUE(says(r.output, "[sample_rate] 30: sample rate other than 16 kHz"));
+  EXPECT_TRUE(says(r.output, "... and 27 more"));
+  EXPECT_TRUE(says(r.output, "[not_audio] 5:"));
+  EXPECT_TRUE(says(r.output, "... and 2 more"));
   size_t lines = 0, named = 0;
   for (char c : r.output) lines += c == '\n';
   for (size_t at = 0; (at = r.output.find("_nohash_0.wav", at)) != std::string::npos; ++at) ++named;
@@ -367,15 +359,13 @@ TEST(DataImportCli, ProblemsAreSummarisedByKind) {
   const auto all = run_cli("data inspect --list-problems " + q(root));
   ASSERT_EQ(all.exit_code, 0) << all.output;
   for (int i = 0; i < 30; ++i)
-    EXPECT_NE(all.output.find(fmt::format("{:08x}_nohash_0.wav: 8000 Hz", 0x100 + i)),
-              std::string::npos)
-        << i;
+    EXPECT_TRUE(says(all.output, fmt::format("{:08x}_nohash_0.wav: 8000 Hz", 0x100 + i)));
   EXPECT_EQ(all.output.find("more"), std::string::npos) << all.output;
 
   const auto s = run_cli("data split " + q(root) + " -o " + q(t / "s.tsv"));
   ASSERT_EQ(s.exit_code, 0) << s.output;
-  EXPECT_NE(s.output.find("[sample_rate] 30:"), std::string::npos) << s.output;
-  EXPECT_NE(s.output.find("... and 27 more"), std::string::npos) << s.output;
+  EXPECT_TRUE(says(s.output, "[sample_rate] 30:"));
+  EXPECT_TRUE(says(s.output, "... and 27 more"));
 }
 
 TEST(DataImportCli, BadPatternsAndManifestsFailNamingTheCulprit) {
@@ -392,21 +382,20 @@ TEST(DataImportCli, BadPatternsAndManifestsFailNamingTheCulprit) {
   for (const Case& c : cases) {
     const auto r = run_cli("data inspect " + c.args);
     EXPECT_NE(r.exit_code, 0) << c.args;
-    EXPECT_NE(r.output.find(c.must_name), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_TRUE(says(r.output, c.must_name)) << c.args;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line\n" << r.output;
   }
   dkws::testing::write_file(d.t / "nolabel.csv", "path,speaker\nup_spk00_0.wav,spk00\n");
   const auto r = run_cli("data inspect " + q(d.t / "nolabel.csv"));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("nolabel.csv: the header names no label column"), std::string::npos)
-      << r.output;
+  EXPECT_TRUE(says(r.output, "nolabel.csv: the header names no label column"));
   dkws::testing::write_file(d.t / "m.csv", "path,label\nflat/up_spk00_0.wav,up\n");
   const auto lp = run_cli("data inspect " + q(d.t / "m.csv") + " --label-pattern " + kLabelPattern);
   EXPECT_NE(lp.exit_code, 0);
-  EXPECT_NE(lp.output.find("--label-pattern: "), std::string::npos) << lp.output;
+  EXPECT_TRUE(says(lp.output, "--label-pattern: "));
   const auto f = run_cli("features --task folder --out " + q(d.t / "x"));
   EXPECT_NE(f.exit_code, 0);
-  EXPECT_NE(f.output.find("--data"), std::string::npos) << f.output;
+  EXPECT_TRUE(says(f.output, "--data"));
 }
 
 TEST(DataImportCli, HelpNamesTheNewOptions) {
@@ -414,8 +403,8 @@ TEST(DataImportCli, HelpNamesTheNewOptions) {
     const auto h = run_cli(sub);
     EXPECT_EQ(h.exit_code, 0) << h.output;
     for (const char* opt : {"--label-pattern", "--speaker-pattern", "--list-problems"})
-      EXPECT_NE(h.output.find(opt), std::string::npos) << sub << ": " << opt;
+      EXPECT_TRUE(says(h.output, opt)) << sub;
   }
   const auto f = run_cli("features --help");
-  EXPECT_NE(f.output.find("folder"), std::string::npos) << f.output;
+  EXPECT_TRUE(says(f.output, "folder"));
 }

@@ -47,6 +47,15 @@ RunConfig toy_config(int epochs = 15) {
   return c;
 }
 
+// A fresh model of cfg.model trained quietly on `task` into `net`.
+TrainResult train_toy(const TaskData& task, const RunConfig& cfg, nn::Sequential& net) {
+  Rng rng(1);
+  net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  TrainOptions opt;
+  opt.quiet = true;
+  return train_model(net, cfg, task, opt);
+}
+
 TEST(Train, LearnsASeparableTaskAndKeepsTheBestCheckpoint) {
   const TaskData task = make_task();
   RunConfig cfg = toy_config();
@@ -90,11 +99,8 @@ TEST(Train, ModeNoneStopsEarlyWhenValidationStalls) {
   RunConfig cfg = toy_config(200);
   cfg.train.early_stopping = true;
   cfg.dendrites.n_epochs_to_switch = 3;
-  Rng rng(1);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
-  TrainOptions opt;
-  opt.quiet = true;
-  const TrainResult r = train_model(net, cfg, task, opt);
+  nn::Sequential net;
+  const TrainResult r = train_toy(task, cfg, net);
   EXPECT_LT(r.epochs_run, 200);
   EXPECT_EQ(r.epochs_run, r.best_epoch + 3);
   ASSERT_EQ(r.transitions.size(), 1u);
@@ -108,11 +114,8 @@ TEST(Train, DefaultTrainsEveryEpochAndKeepsTheBest) {
   RunConfig cfg = toy_config(40);
   EXPECT_FALSE(cfg.train.early_stopping) << "the default";
   cfg.dendrites.n_epochs_to_switch = 3;
-  Rng rng(1);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
-  TrainOptions opt;
-  opt.quiet = true;
-  const TrainResult r = train_model(net, cfg, task, opt);
+  nn::Sequential net;
+  const TrainResult r = train_toy(task, cfg, net);
   EXPECT_EQ(r.epochs_run, 40);
   ASSERT_EQ(r.history.size(), 40u);
   EXPECT_TRUE(r.transitions.empty()) << r.transitions.dump();
