@@ -113,7 +113,13 @@ TEST(Manifest, HeaderlessRowsAndUnreadableHeaders) {
   dkws::data::read_manifest(t / "two.csv", "val", index);
   dkws::testing::write_file(t / "swapped.csv", "yes,x/three.flac\n");
   dkws::data::read_manifest(t / "swapped.csv", "", index);
-  ASSERT_EQ(index.clips.size(), 3u);
+  // A split TSV row whose label is also a column name ("word") is still a row.
+  dkws::testing::write_file(t / "words.tsv", "train\tword\tw/one.wav\ntest\tclass\tw/two.wav\n");
+  dkws::data::read_manifest(t / "words.tsv", "", index);
+  ASSERT_EQ(index.clips.size(), 5u);
+  EXPECT_EQ(index.clips[3].label, "word");
+  EXPECT_EQ(index.clips[3].split, "train");
+  EXPECT_EQ(index.clips[4].label, "class");
   EXPECT_EQ(index.clips[0].label, "yes");
   EXPECT_EQ(index.clips[0].split, "val") << "the file's split";
   EXPECT_EQ(index.clips[2].path, t / "x/three.flac");

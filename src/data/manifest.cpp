@@ -65,8 +65,13 @@ std::optional<Columns> parse_columns(std::string first, const fs::path& file, st
   c.delimiter = detect_delimiter(first);
   std::vector<std::string> f;
   split_delimited(first, c.delimiter, f);
+  // A split TSV row reads as a row even when its label is a column name
+  // ("train<TAB>word<TAB>a.wav").
+  const bool split_tsv_row = c.delimiter == '\t' && f.size() == 3 &&
+                             !normalize_split(trimmed(f[0])).empty() &&
+                             is_audio_file(trimmed(f[2]));
   bool named_any = false;
-  for (size_t i = 0; i < f.size(); ++i) {
+  for (size_t i = 0; i < f.size() && !split_tsv_row; ++i) {
     const auto it = column_names().find(column_key(f[i]));
     if (it == column_names().end()) continue;
     named_any = true;
@@ -92,7 +97,8 @@ std::optional<Columns> parse_columns(std::string first, const fs::path& file, st
   }
   // No header: the split TSV's own column order, or path and label told apart by the extension.
   c.header = false;
-  if (c.delimiter == '\t' && f.size() == 3 && !normalize_split(trimmed(f[0])).empty()) {
+  if (split_tsv_row ||
+      (c.delimiter == '\t' && f.size() == 3 && !normalize_split(trimmed(f[0])).empty())) {
     c.at[kSplit] = 0, c.at[kLabel] = 1, c.at[kPath] = 2;
     return c;
   }
