@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,9 +13,9 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "dkws/audio.hpp"
 #include "dkws/dataset.hpp"
 #include "test_util.hpp"
+#include "tone_wav.hpp"
 
 namespace fs = std::filesystem;
 using dkws::testing::run_cli;
@@ -25,16 +24,8 @@ using nlohmann::json;
 
 namespace {
 
-// A tone with a little noise, so no two clips are byte-identical and none is silent.
-void clip(const fs::path& p, double freq, int rate = 16000, double seconds = 1.0) {
-  fs::create_directories(p.parent_path());
-  std::vector<float> s(size_t(seconds * rate));
-  unsigned x = unsigned(freq * 7);
-  for (size_t i = 0; i < s.size(); ++i) {
-    x = x * 1664525u + 1013904223u;
-    s[i] = float(6000 * std::sin(2 * M_PI * freq * double(i) / rate) + double(x >> 24) - 128);
-  }
-  dkws::write_wav(p, s, rate);
+void clip(const fs::path& p, double freq, int rate = 16000) {
+  dkws::testing::write_tone_wav(p, freq, rate);
 }
 
 // Two speaker names per split under the default 60/20/20 hash, so every split gets speakers.

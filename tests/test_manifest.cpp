@@ -6,10 +6,10 @@
 #include <fmt/core.h>
 
 #include "data/data_internal.hpp"
-#include "dkws/audio.hpp"
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
 #include "test_util.hpp"
+#include "tone_wav.hpp"
 
 namespace fs = std::filesystem;
 using dkws::data::NamePattern;
@@ -24,10 +24,7 @@ std::vector<std::string> fields(const std::string& line, char delimiter) {
 }
 
 void clip(const fs::path& p, double freq) {
-  fs::create_directories(p.parent_path());
-  std::vector<float> s(8000);
-  for (size_t i = 0; i < s.size(); ++i) s[i] = float(5000 * std::sin(0.001 * freq * double(i)));
-  dkws::write_wav(p, s, 16000);
+  dkws::testing::write_tone_wav(p, freq, 16000, 0.5);
 }
 
 }  // namespace
