@@ -156,16 +156,17 @@ TEST(DataCli, SplitIsDeterministicAndSpeakerDisjoint) {
   std::istringstream in(slurp(a));
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "split\tlabel\tpath");
+  EXPECT_EQ(line, "split\tlabel\tpath\tspeaker");
   std::map<std::string, std::set<std::string>> splits_of;
   size_t rows = 0;
   while (std::getline(in, line)) {
-    const size_t x = line.find('\t'), y = line.find('\t', x + 1);
-    const std::string split = line.substr(0, x), path = line.substr(y + 1);
+    const size_t x = line.find('\t'), y = line.find('\t', x + 1), z = line.find('\t', y + 1);
+    const std::string split = line.substr(0, x), path = line.substr(y + 1, z - y - 1);
     EXPECT_TRUE(split == "train" || split == "val" || split == "test") << line;
     EXPECT_TRUE(fs::exists(d.t / path)) << path;  // relative to the TSV's folder
     EXPECT_EQ(path.find("corrupt"), std::string::npos);
     EXPECT_EQ(path.find("empty_"), std::string::npos);
+    EXPECT_EQ(line.substr(z + 1), dkws::speaker_of(path)) << "the speaker column";
     splits_of[dkws::speaker_of(path)].insert(split);
     ++rows;
   }
@@ -192,8 +193,10 @@ TEST(DataCli, InspectReportsSpeakersInTwoSplits) {
                             "val\tno\tno/cafebabe_nohash_0.wav\n");
   const auto r = run_cli("data inspect \"" + (t / "ds").string() + "\"");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("[speaker_overlap] speaker a1b2c3d4 is in 2 splits"), std::string::npos)
+  EXPECT_NE(r.output.find("[speaker_overlap] 1: speakers in more than one split"),
+            std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("speaker a1b2c3d4 is in 2 splits"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("cafebabe is in"), std::string::npos);
 }
 

@@ -39,9 +39,9 @@ void clip(const fs::path& p, double freq, unsigned seed = 1) {
   dkws::write_wav(p, tone(freq, 1.0, 16000, seed), 16000);
 }
 
-bool mentions(const std::vector<std::string>& lines, const std::string& what) {
-  for (const auto& l : lines)
-    if (l.find(what) != std::string::npos) return true;
+bool mentions(const std::vector<dkws::DataProblem>& problems, const std::string& what) {
+  for (const auto& p : problems)
+    if (p.line().find(what) != std::string::npos) return true;
   return false;
 }
 
@@ -130,18 +130,24 @@ TEST(Speakers, WriteSpeakerSplitReproducesSplitsTsv) {
   EXPECT_EQ(s.speakers[0], 142u);  // SPLITS.md
   EXPECT_EQ(s.speakers[1], 56u);
   EXPECT_EQ(s.speakers[2], 41u);
+  // Ours adds a speaker column to the shipped split<TAB>label<TAB>path.
   std::ifstream mine(t / "out.tsv"), theirs(sc / "splits.tsv");
   std::string a, b;
   while (std::getline(theirs, b)) {
     ASSERT_TRUE(std::getline(mine, a));
+    const size_t speaker_at = a.rfind('\t');
+    const std::string speaker = a.substr(speaker_at + 1);
+    a.erase(speaker_at);
     if (b.starts_with("split\t")) {
       EXPECT_EQ(a, b);
+      EXPECT_EQ(speaker, "speaker");
       continue;
     }
     const size_t i = b.rfind('\t'), j = a.rfind('\t');
     EXPECT_EQ(a.substr(0, j), b.substr(0, i));  // split and label
     EXPECT_EQ((t.path() / a.substr(j + 1)).lexically_normal(),
               (sc / b.substr(i + 1)).lexically_normal());
+    EXPECT_EQ(speaker, dkws::data::clip_speaker(b.substr(i + 1))) << b;
   }
   EXPECT_FALSE(std::getline(mine, a));
 }

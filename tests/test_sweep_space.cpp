@@ -165,4 +165,18 @@ TEST(SweepSpace, MatchedArmsShareHyperparametersPerConfig) {
   EXPECT_THROW(parse_arms("gd,gd"), Error);
 }
 
+// A sweep keeps the paper's protocol, early stopping in the none arm, although a single `dkws
+// train` run now trains every epoch; a space can still choose otherwise in its base.
+TEST(SweepSpace, TrialsStopEarlyUnlessTheBaseSaysOtherwise) {
+  EXPECT_FALSE(parse_run_config(json::object(), "defaults").train.early_stopping);
+  const SearchSpace s = parse_space(small_space(), "space.json");
+  EXPECT_TRUE(s.config_for({{"width", 0.5}}).train.early_stopping);
+  json off = small_space();
+  off["base"]["train"]["early_stopping"] = false;
+  EXPECT_FALSE(parse_space(off, "space.json").config_for({{"width", 0.5}}).train.early_stopping);
+  json no_train = small_space();
+  no_train["base"].erase("train");
+  EXPECT_TRUE(parse_space(no_train, "space.json").config_for({}).train.early_stopping);
+}
+
 }  // namespace

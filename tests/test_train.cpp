@@ -47,6 +47,15 @@ RunConfig toy_config(int epochs = 15) {
   return c;
 }
 
+// A fresh model of cfg.model trained quietly on `task` into `net`.
+TrainResult train_toy(const TaskData& task, const RunConfig& cfg, nn::Sequential& net) {
+  Rng rng(1);
+  net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  TrainOptions opt;
+  opt.quiet = true;
+  return train_model(net, cfg, task, opt);
+}
+
 TEST(Train, LearnsASeparableTaskAndKeepsTheBestCheckpoint) {
   const TaskData task = make_task();
   RunConfig cfg = toy_config();
@@ -88,16 +97,40 @@ TEST(Train, SameSeedGivesBitIdenticalTraining) {
 TEST(Train, ModeNoneStopsEarlyWhenValidationStalls) {
   const TaskData task = make_task();
   RunConfig cfg = toy_config(200);
+  cfg.train.early_stopping = true;
   cfg.dendrites.n_epochs_to_switch = 3;
-  Rng rng(1);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
-  TrainOptions opt;
-  opt.quiet = true;
-  const TrainResult r = train_model(net, cfg, task, opt);
+  nn::Sequential net;
+  const TrainResult r = train_toy(task, cfg, net);
   EXPECT_LT(r.epochs_run, 200);
   EXPECT_EQ(r.epochs_run, r.best_epoch + 3);
   ASSERT_EQ(r.transitions.size(), 1u);
   EXPECT_EQ(r.transitions[0]["action"], "complete");
+}
+
+// The default (as Edge Impulse trains): every configured epoch, however long validation stalls,
+// and the returned net is the best-validation checkpoint, not the last epoch's.
+TEST(Train, DefaultTrainsEveryEpochAndKeepsTheBest) {
+  const TaskData task = make_task();
+  RunConfig cfg = toy_config(40);
+  EXPECT_FALSE(cfg.train.early_stopping) << "the default";
+  cfg.dendrites.n_epochs_to_switch = 3;
+  nn::Sequential net;
+  const TrainResult r = train_toy(task, cfg, net);
+  EXPECT_EQ(r.epochs_run, 40);
+  ASSERT_EQ(r.history.size(), 40u);
+  EXPECT_TRUE(r.transitions.empty()) << r.transitions.dump();
+  // Patience 3 would have stopped this run: validation went 3 epochs without a new best.
+  int longest_stall = 0, stall = 0;
+  double best = -1;
+  for (const auto& e : r.history) {
+    stall = e.val_acc > best ? 0 : stall + 1;
+    best = std::max(best, e.val_acc);
+    longest_stall = std::max(longest_stall, stall);
+  }
+  EXPECT_GE(longest_stall, 3);
+  EXPECT_DOUBLE_EQ(r.best_val_acc, best);
+  EXPECT_DOUBLE_EQ(evaluate(net, task.val).accuracy, r.best_val_acc);
+  EXPECT_DOUBLE_EQ(r.history[size_t(r.best_epoch - 1)].val_acc, r.best_val_acc);
 }
 
 TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {

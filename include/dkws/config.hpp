@@ -42,6 +42,11 @@ struct TrainSpec {
   int plateau_patience = 5;
   double plateau_factor = 0.1;
   uint64_t seed = 1;
+  // Mode none: stop after dendrites.n_epochs_to_switch epochs without a better validation score.
+  // Off, every epoch is trained and the best-validation checkpoint kept (as Edge Impulse does);
+  // dendrite modes and the restart control follow their switch rules either way. Sweep trials
+  // default to on, the paper's protocol.
+  bool early_stopping = false;
 };
 
 struct DendriteSpec {

@@ -1,6 +1,9 @@
 // dkws data: `inspect` audits a dataset folder (problems are reported, not fatal, so one bad clip
-// does not hide the rest), `split` pins a speaker-aware hash split into a TSV.
+// does not hide the rest), `split` pins a speaker-aware hash split into a TSV. Both read every
+// layout open_dataset knows, with labels and speakers from file names where patterns say so.
+#include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -19,6 +22,8 @@ struct DataArgs {
   std::string out;
   int val = 20;
   int test = 20;
+  ImportOptions import;
+  bool list_problems = false;
   SynthOptions synth;
   std::string snr = "5,30";
   bool no_unknown = false, no_noise = false;
@@ -30,10 +35,25 @@ std::string join_ints(const nlohmann::json& a) {
   return s;
 }
 
-void print_inspect(const nlohmann::json& r) {
+// Problems by kind, the first few files of each (all of them with --list-problems).
+void print_problems(const std::vector<DataProblem>& problems, bool list_all, FILE* to) {
+  std::map<std::string, size_t> counts;
+  for (const auto& p : problems) ++counts[p.kind];
+  std::string kinds;
+  for (const auto& [kind, n] : counts)
+    kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, kind);
+  fmt::print(to, "{} problem(s): {}{}\n", problems.size(), kinds,
+             list_all ? "" : " (first 3 of each kind; --list-problems lists all)");
+  for (const std::string& line : summarize_problems(problems, list_all ? 0 : 3))
+    fmt::print(to, "{}\n", line);
+}
+
+void print_inspect(const nlohmann::json& r, bool list_problems) {
   fmt::print("dataset {} ({} layout): {} clips, {} classes, {} speakers\n",
              r["root"].get<std::string>(), r["layout"].get<std::string>(), r["clips"].get<size_t>(),
              r["classes"].size(), r["speakers"].get<size_t>());
+  const std::string warning = r["speaker_warning"];
+  if (!warning.empty()) fmt::print("{}\n", warning);
   if (r["synthetic"].get<bool>())
     fmt::print("SYNTHETIC data (text-to-speech, see synth_manifest.json), not recordings\n");
   const auto& sp = r["splits"];
@@ -51,43 +71,50 @@ void print_inspect(const nlohmann::json& r) {
                c["seconds_max"].get<double>(), join_ints(c["sample_rates"]),
                join_ints(c["channels"]));
   }
-  const auto& problems = r["problems"];
+  std::vector<DataProblem> problems;
+  for (const auto& p : r["problems"]) problems.push_back({p["kind"], p["file"], p["message"]});
   if (problems.empty()) {
     fmt::print("\nno problems found\n");
-    return;
+  } else {
+    fmt::print("\n");
+    print_problems(problems, list_problems, stdout);
+    const auto& t = r["thresholds"];
+    fmt::print("(short: < {} s; silent: peak < {} of full scale; expected rate {} Hz)\n",
+               t["min_seconds"].get<double>(), t["silent_peak"].get<double>(),
+               t["sample_rate"].get<int>());
   }
-  fmt::print("\n{} problem(s):\n", problems.size());
-  for (const auto& p : problems) {
-    const std::string file = p["file"].get<std::string>();
-    const std::string kind = p["kind"].get<std::string>();
-    // Scan lines and duplicate groups already name their files in the message.
-    if (file.empty() || kind == "duplicate" || kind == "speaker_overlap") {
-      fmt::print("  [{}] {}\n", kind, p["message"].get<std::string>());
-    } else {
-      fmt::print("  [{}] {}: {}\n", kind, file, p["message"].get<std::string>());
-    }
-  }
-  const auto& t = r["thresholds"];
-  fmt::print("(short: < {} s; silent: peak < {} of full scale; expected rate {} Hz)\n",
-             t["min_seconds"].get<double>(), t["silent_peak"].get<double>(),
-             t["sample_rate"].get<int>());
+  // Its first line again: the table and problems can push the warning off the screen.
+  if (!warning.empty()) fmt::print("\n{}\n", warning.substr(0, warning.find('\n')));
 }
 
 void run_inspect(const DataArgs& a) {
-  const nlohmann::json report = inspect_dataset(a.dir);
+  const nlohmann::json report = inspect_dataset(a.dir, a.import);
   if (a.json) {
     fmt::print("{}\n", report.dump(2));
   } else {
-    print_inspect(report);
+    print_inspect(report, a.list_problems);
   }
 }
 
 void run_split(const DataArgs& a) {
-  const SplitSummary s = write_speaker_split(a.dir, a.out, a.val, a.test);
-  for (const auto& p : s.problems) fmt::print(stderr, "problem: {}\n", p);
+  const SplitSummary s = write_speaker_split(a.dir, a.out, a.val, a.test, a.import);
+  if (!s.problems.empty()) print_problems(s.problems, a.list_problems, stderr);
+  const size_t rows = s.rows[0] + s.rows[1] + s.rows[2];
+  const std::string warning = speaker_leak_warning(s.split_by_clip, rows);
+  if (!warning.empty()) fmt::print(stderr, "{}\n", warning);
   fmt::print("wrote {}: train {} / val {} / test {} clips; {} / {} / {} speakers\n",
              s.file.string(), s.rows[0], s.rows[1], s.rows[2], s.speakers[0], s.speakers[1],
              s.speakers[2]);
+  if (s.split_by_clip == rows) {
+    fmt::print(
+        "split by clip, not by speaker (no speaker ids): speaker leakage between the "
+        "splits is possible\n");
+  } else if (s.split_by_clip > 0) {
+    fmt::print(
+        "{} clip(s) without a speaker id split by clip: speaker leakage is possible for "
+        "them\n",
+        s.split_by_clip);
+  }
 }
 
 void run_synth(DataArgs& a) {
@@ -110,6 +137,19 @@ void run_synth(DataArgs& a) {
   fmt::print("\nmanifest {}\n", s.manifest.string());
 }
 
+void add_import_options(CLI::App* cmd, DataArgs& a) {
+  cmd->add_option("--label-pattern", a.import.label_pattern,
+                  "Regex on file names giving the label as (?<label>...) or its one group; "
+                  "every audio file under DIR is a clip (flat folders, e.g. "
+                  "'^(?<label>[^_]+)_' for LABEL_SPEAKER_N.wav)");
+  cmd->add_option("--speaker-pattern", a.import.speaker_pattern,
+                  "Regex on file names giving the speaker as (?<speaker>...) or its one group, "
+                  "in any layout (e.g. '^(?<speaker>[^_]+)_' for SPEAKER_WORD_NN.wav); without "
+                  "speakers the split is by clip and can leak speakers");
+  cmd->add_flag("--list-problems", a.list_problems,
+                "List every problem, not the first 3 of each kind");
+}
+
 }  // namespace
 
 void register_data(CLI::App& app) {
@@ -124,17 +164,22 @@ void register_data(CLI::App& app) {
       "multi-channel files, exact duplicates, speakers in two splits");
   inspect
       ->add_option("DIR", args->dir,
-                   "Dataset folder (class folders, Speech Commands, "
-                   "Edge Impulse export) or split TSV")
+                   "Dataset folder (class folders, Speech Commands, Edge Impulse export, "
+                   "per-split train/val/test.csv lists, a flat folder with --label-pattern) or "
+                   "manifest file (CSV/TSV with a header naming path, label and optionally "
+                   "speaker and split; or a split TSV)")
       ->required();
   inspect->add_flag("--json", args->json, "Print the report as JSON");
+  add_import_options(inspect, *args);
   inspect->callback([args] { run_inspect(*args); });
 
   CLI::App* split =
       data->add_subcommand("split",
-                           "Split a dataset by speaker hash (Speech Commands rule) into a TSV of "
-                           "split<TAB>label<TAB>path");
-  split->add_option("DIR", args->dir, "Dataset folder or split TSV")->required();
+                           "Split a dataset by speaker hash (Speech Commands rule; by clip when "
+                           "no speaker is known) into a TSV of "
+                           "split<TAB>label<TAB>path<TAB>speaker");
+  split->add_option("DIR", args->dir, "Dataset folder or manifest file (as for inspect)")
+      ->required();
   split->add_option("-o,--out", args->out, "Output TSV (default DIR/splits.tsv)");
   split->add_option("--val", args->val, "Validation percent of speakers")
       ->check(CLI::Range(0, 100))
@@ -142,6 +187,7 @@ void register_data(CLI::App& app) {
   split->add_option("--test", args->test, "Test percent of speakers")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  add_import_options(split, *args);
   split->callback([args] { run_split(*args); });
 
   CLI::App* synth = data->add_subcommand(

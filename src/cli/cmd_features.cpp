@@ -1,7 +1,7 @@
 // `dkws features FILE`: runs the audio front end on one file and shows the result, either as JSON
 // (shape + frame-major values) on stdout or as an SVG heat map written to a file.
-// `dkws features --task kws12|kw3 --out DIR`: exports a task's feature matrices as .npy files, so
-// other frameworks (tools/torch) train on exactly the features dkws trains on.
+// `dkws features --task kws12|kw3|folder --out DIR`: exports a task's feature matrices as .npy
+// files, so other frameworks (tools/torch) train on exactly the features dkws trains on.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -41,7 +41,6 @@ struct FeaturesOptions {
   uint64_t seed = 1;
   bool quiet = false;
 };
-
 
 // Viridis, sampled at five stops and interpolated linearly: perceptually even and colour-blind
 // safe.
@@ -155,6 +154,9 @@ FrontEndConfig front_end(const FeaturesOptions& o) {
 void export_task(const FeaturesOptions& o) {
   if (o.json) throw Error("features: --json applies to FILE mode, not --task");
   if (o.out.empty()) throw Error("features: --task needs --out DIR");
+  // The default data folder holds Speech Commands, not the user's dataset.
+  if (o.task == "folder" && o.data_dir.empty())
+    throw Error("features: --task folder needs --data DIR (a dataset folder or manifest file)");
   TaskSpec spec;
   spec.name = o.task;
   spec.data_dir = o.data_dir.empty() ? default_data_dir() : std::filesystem::path(o.data_dir);
@@ -184,15 +186,17 @@ void export_task(const FeaturesOptions& o) {
                                {"front_end", spec.front_end.to_json()},
                                {"rows", {data.train.size(), data.val.size(), data.test.size()}}};
   write_file_atomic(dir / "classes.json", meta.dump(2) + "\n");
-  fmt::print("wrote {}/{{train,val,test}}_{{x,y}}.npy ({} / {} / {} rows x {}) and classes.json\n",
-             dir.string(), data.train.size(), data.val.size(), data.test.size(), data.train.dim());
+  fmt::print("wrote {} ({} / {} / {} rows x {}) and classes.json\n",
+             (dir / "{train,val,test}_{x,y}.npy").string(), data.train.size(), data.val.size(),
+             data.test.size(), data.train.dim());
 }
 
 void run_features(const FeaturesOptions& o) {
   if (!o.task.empty() && !o.file.empty())
     throw Error("features: give either FILE or --task, not both");
   if (!o.task.empty()) return export_task(o);
-  if (o.file.empty()) throw Error("features: give an audio FILE, or --task kws12|kw3 --out DIR");
+  if (o.file.empty())
+    throw Error("features: give an audio FILE, or --task kws12|kw3|folder --out DIR");
   const FrontEndConfig cfg = front_end(o);
 
   const auto samples = load_audio(o.file, AudioOptions{cfg.sample_rate, cfg.window_seconds});
@@ -241,9 +245,12 @@ void register_features(CLI::App& app) {
                   "FILE mode: SVG path (default: <FILE stem>.<block>.svg here); --task: output "
                   "folder");
   cmd->add_option("--task", o->task,
-                  "Export a task's {train,val,test}_{x,y}.npy and classes.json to --out")
-      ->check(CLI::IsMember({"kws12", "kw3"}));
-  cmd->add_option("--data", o->data_dir, "Data folder (default $DKWS_DATA or ../shared/data)");
+                  "Export a task's {train,val,test}_{x,y}.npy and classes.json to --out: kws12, "
+                  "kw3, or folder (any dataset dkws data inspect reads, given by --data)")
+      ->check(CLI::IsMember({"kws12", "kw3", "folder"}));
+  cmd->add_option("--data", o->data_dir,
+                  "Data folder (default $DKWS_DATA or ../shared/data); for --task folder the "
+                  "dataset folder or manifest file (required)");
   cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('' disables)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for kw3's sampling and noise crops")

@@ -39,6 +39,9 @@ void run_train(const TrainArgs& a) {
   if (a.epochs > 0) apply_override(cfg, fmt::format("train.epochs={}", a.epochs));
   for (const auto& o : a.overrides) apply_override(cfg, o);
   if (!a.data_dir.empty()) cfg.data_dir = a.data_dir;
+  // The default data folder holds Speech Commands, not the user's dataset.
+  if (cfg.task == "folder" && cfg.data_dir.empty())
+    throw Error("train: task folder needs --data DIR (a dataset folder or manifest file)");
   if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir();
   if (cfg.data_dir.empty())
     throw Error("no data: pass --data DIR or set DKWS_DATA (see README, 'Data')");
@@ -89,7 +92,9 @@ void register_train(CLI::App& app) {
                   "Run config (JSON); defaults: EI Conv1D on kws12")
       ->check(CLI::ExistingFile);
   sub->add_option("--task", args->task, "Task: kws12 | kw3 | folder");
-  sub->add_option("--data", args->data_dir, "Data folder (default $DKWS_DATA or ../shared/data)");
+  sub->add_option("--data", args->data_dir,
+                  "Data folder (default $DKWS_DATA or ../shared/data); for --task folder the "
+                  "dataset folder or manifest file (required)");
   sub->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
   sub->add_option("--dendrites", args->dendrites, "Dendrite mode: none | gd | cc");
   sub->add_option("--seed", args->seed, "Random seed (overrides train.seed)");

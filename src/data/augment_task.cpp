@@ -44,7 +44,7 @@ std::vector<float> augmented_rows(const std::vector<Clip>& clips, const TaskSpec
   if (ex.kept.size() != all.size()) {
     throw Error(fmt::format("augmentation: {} of {} variants failed (first: {})",
                             all.size() - ex.kept.size(), all.size(),
-                            ex.problems.empty() ? "?" : ex.problems[0]));
+                            ex.problems.empty() ? "?" : ex.problems[0].line()));
   }
   return std::move(ex.rows);
 }

@@ -1,5 +1,6 @@
-// Folder-per-class layouts: plain class folders (split by speaker hash) and Speech Commands
-// (validation_list.txt / testing_list.txt name the val and test clips; the rest is train).
+// Folder layouts: plain class folders (split by speaker hash), Speech Commands
+// (validation_list.txt / testing_list.txt name the val and test clips; the rest is train), and
+// folders of audio files whose names carry the label (a label pattern says where).
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -24,12 +25,12 @@ std::vector<fs::path> scan_folder(const fs::path& dir, DatasetIndex& index) {
   auto it =
       fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
   if (ec) {
-    index.problems.push_back(fmt::format("{}: cannot list folder: {}", dir.string(), ec.message()));
+    index.problems.push_back({"folder", dir.string(), "cannot list folder: " + ec.message()});
     return files;
   }
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) {
-      index.problems.push_back(fmt::format("{}: listing stopped: {}", dir.string(), ec.message()));
+      index.problems.push_back({"folder", dir.string(), "listing stopped: " + ec.message()});
       break;
     }
     const fs::path& p = it->path();
@@ -41,7 +42,7 @@ std::vector<fs::path> scan_folder(const fs::path& dir, DatasetIndex& index) {
     if (is_audio_file(p)) {
       files.push_back(p);
     } else {
-      index.problems.push_back(fmt::format("{}: not an audio file, ignored", p.string()));
+      index.problems.push_back({"not_audio", p.string(), "not an audio file, ignored"});
     }
   }
   std::sort(files.begin(), files.end());
@@ -63,7 +64,7 @@ std::map<std::string, std::vector<fs::path>> scan_classes(const fs::path& root,
       auto files = scan_folder(p, index);
       if (files.empty()) {
         index.problems.push_back(
-            fmt::format("{}: empty class folder (no audio files), skipped", p.string()));
+            {"folder", p.string(), "empty class folder (no audio files), skipped"});
         continue;
       }
       classes[p.filename().string()] = std::move(files);
@@ -73,8 +74,12 @@ std::map<std::string, std::vector<fs::path>> scan_classes(const fs::path& root,
   }
   if (ec) throw Error(fmt::format("{}: cannot list folder: {}", root.string(), ec.message()));
   if (loose_audio) {
-    index.problems.push_back(fmt::format("{}: {} audio file(s) outside any class folder, ignored",
-                                         root.string(), loose_audio));
+    // A flat folder needs a label pattern; say so where the user sees the count.
+    index.problems.push_back(
+        {"outside_classes", root.string(),
+         fmt::format("{} audio file(s) outside any class folder, ignored (for a flat folder, "
+                     "give --label-pattern)",
+                     loose_audio)});
   }
   return classes;
 }
@@ -91,7 +96,7 @@ void read_list(const fs::path& file, const std::string& split,
   if (!fs::exists(file)) return;
   std::ifstream in(file);
   if (!in) {
-    index.problems.push_back(fmt::format("{}: cannot read", file.string()));
+    index.problems.push_back({"scan", file.string(), "cannot read"});
     return;
   }
   std::string line;
@@ -106,7 +111,7 @@ void read_list(const fs::path& file, const std::string& split,
 void read_class_folders(const fs::path& root, DatasetIndex& index) {
   for (auto& [label, files] : scan_classes(root, index)) {
     for (const fs::path& f : files) {
-      index.clips.push_back({f, label, split_for_speaker(speaker_of(f)), clip_speaker(f)});
+      index.clips.push_back({f, label, "", clip_speaker(f)});
     }
   }
 }
@@ -129,8 +134,23 @@ void read_speech_commands(const fs::path& root, DatasetIndex& index) {
   }
   if (matched < split_of.size()) {
     index.problems.push_back(
-        fmt::format("{}: {} entries of validation_list.txt/testing_list.txt name no clip here",
-                    root.string(), split_of.size() - matched));
+        {"missing", root.string(),
+         fmt::format("{} entries of validation_list.txt/testing_list.txt name no clip here",
+                     split_of.size() - matched)});
+  }
+}
+
+void read_file_names(const fs::path& root, const NamePattern& label, DatasetIndex& index) {
+  for (const fs::path& f : scan_folder(root, index)) {
+    // Speech Commands keeps long noise recordings here; they are not clips.
+    if (f.lexically_relative(root).begin()->string() == "_background_noise_") continue;
+    const std::string name = f.filename().string();
+    const std::string l = label.find(name);
+    if (l.empty()) {
+      index.problems.push_back({"label_pattern", f.string(), "name has no label, skipped"});
+      continue;
+    }
+    index.clips.push_back({f, l, "", clip_speaker(f)});
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +46,7 @@ struct ExtractResult {
   std::vector<size_t> kept;
   size_t computed = 0;
   size_t from_cache = 0;
-  std::vector<std::string> problems;
+  std::vector<DataProblem> problems;
 };
 // A change applied to each clip's audio before its features (augmentation). salt(i) enters clip
 // i's cache key; apply(i, key, audio) gets that final key, so its randomness can follow the clip's
@@ -58,16 +59,64 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
                                const std::filesystem::path& cache_file, bool quiet,
                                const AudioTransform* transform = nullptr);
 
-// Layout readers (one file each): append clips (path, label, split, speaker) and problem lines.
-// open_dataset then checks every clip's header and fills in the class list.
-void read_split_tsv(const std::filesystem::path& tsv, DatasetIndex& index);
+// Layout readers (one file each): append clips (path, label, split, speaker) and problems.
+// open_dataset then applies a speaker pattern, checks every clip's header, draws the splits that
+// readers left open (see kTrainOrVal) and fills in the class list.
 void read_class_folders(const std::filesystem::path& root, DatasetIndex& index);
 void read_speech_commands(const std::filesystem::path& root, DatasetIndex& index);
 void read_edge_impulse(const std::filesystem::path& root, DatasetIndex& index);
+
+// Clip::split as a reader leaves it for open_dataset to draw by hash once speakers are final: ""
+// means train, val or test (60/20/20); kTrainOrVal marks training clips of a layout without a
+// validation split, 20% of whose speakers become val.
+inline constexpr std::string_view kTrainOrVal = "train_or_val";
+
+// A regular expression for a label or speaker in file names (name_patterns.cpp). Named groups
+// "(?<name>...)" and "(?P<name>...)" work although std::regex lacks them.
+class NamePattern {
+ public:
+  // Throws dkws::Error naming `option` and the pattern when it does not compile, or has neither a
+  // group named `group` nor exactly one capturing group.
+  NamePattern(const std::string& pattern, const std::string& group, const std::string& option);
+  // The group's text at the first match in `name`; empty when there is none.
+  std::string find(const std::string& name) const;
+
+ private:
+  std::regex re_;
+  size_t group_ = 0;
+};
+// Every audio file under root (recursively) with its label from `label` (the "file_names"
+// layout, for flat folders such as LABEL_SPEAKER_N.wav); names it does not match are problems.
+void read_file_names(const std::filesystem::path& root, const NamePattern& label,
+                     DatasetIndex& index);
+
+// Delimited text (delimited.cpp): the delimiter of a header line (tab, else ',' or ';', whichever
+// occurs more), and one line's fields with RFC 4180 quotes; false for an unterminated quote.
+char detect_delimiter(std::string_view header);
+bool split_delimited(std::string_view line, char delimiter, std::vector<std::string>& fields);
+
+// Manifests (manifest.cpp). read_manifest appends the rows of a CSV/TSV manifest; `file_split`
+// is the split of rows without a split column (or ""). Throws dkws::Error naming the file when
+// its first line names no path and label columns.
+struct ManifestFormat {
+  char delimiter = ',';
+  bool has_split_column = false;
+};
+ManifestFormat read_manifest(const std::filesystem::path& file, const std::string& file_split,
+                             DatasetIndex& index);
+// True when the file's first line reads as a manifest header (or a headerless split TSV row).
+bool is_manifest(const std::filesystem::path& file);
+// The per-split manifests in a folder (train.csv, validation_list.tsv, ...) with their splits.
+std::vector<std::pair<std::filesystem::path, std::string>> split_manifests_in(
+    const std::filesystem::path& root);
+void read_split_manifests(const std::vector<std::pair<std::filesystem::path, std::string>>& files,
+                          DatasetIndex& index);
+
 // open_dataset with the per-clip header check optional: load_task skips it because extraction
 // decodes every uncached clip anyway (and reports failures), and probing thousands of files would
 // cost more than a warm load's whole cache read.
-DatasetIndex scan_dataset(const std::filesystem::path& root, bool check_audio);
+DatasetIndex scan_dataset(const std::filesystem::path& root, bool check_audio,
+                          const ImportOptions& options = {});
 // The clip's speaker for Clip::speaker: empty when the name carries none.
 std::string clip_speaker(const std::filesystem::path& file);
 
@@ -76,7 +125,7 @@ struct TaskClips {
   std::vector<std::string> classes;
   std::vector<Clip> clips;
   std::vector<int> labels;
-  std::vector<std::string> problems;
+  std::vector<DataProblem> problems;
   std::vector<std::string> notes;  // how the task was assembled, for the load report
 };
 // kw3 from the Speech Commands index: yes / unknown (class-balanced sample of every other word) /

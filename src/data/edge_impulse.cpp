@@ -30,7 +30,7 @@ void read_edge_impulse(const fs::path& root, DatasetIndex& index) {
     ++n;
     const std::string where = fmt::format("{}: files[{}]", labels_file.string(), n - 1);
     if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) {
-      index.problems.push_back(where + ": no 'path', skipped");
+      index.problems.push_back({"manifest", where, "no 'path', skipped"});
       continue;
     }
     const fs::path path = root / entry["path"].get<std::string>();
@@ -38,14 +38,14 @@ void read_edge_impulse(const fs::path& root, DatasetIndex& index) {
     if (!label.is_object() || label.value("type", "") != "label" || !label.contains("label") ||
         !label["label"].is_string() || label["label"].get<std::string>().empty()) {
       index.problems.push_back(
-          fmt::format("{}: no single label (unlabeled or multi-label), skipped", path.string()));
+          {"manifest", path.string(), "no single label (unlabeled or multi-label), skipped"});
       continue;
     }
     const std::string category = entry.value("category", "");
     const std::string split = normalize_split(category);
     if (split.empty()) {
       index.problems.push_back(
-          fmt::format("{}: unknown category '{}', skipped", path.string(), category));
+          {"manifest", path.string(), fmt::format("unknown category '{}', skipped", category)});
       continue;
     }
     // The sample's own name ("yes.0a7c2a8d_nohash_0") carries the speaker; the stored file name
@@ -53,9 +53,9 @@ void read_edge_impulse(const fs::path& root, DatasetIndex& index) {
     const fs::path name = entry.contains("name") && entry["name"].is_string()
                               ? fs::path(entry["name"].get<std::string>())
                               : path.filename();
-    Clip c{path, label["label"].get<std::string>(), split, clip_speaker(name)};
-    if (split == "train") c.split = split_for_speaker(speaker_of(name), 20, 0);
-    index.clips.push_back(std::move(c));
+    index.clips.push_back({path, label["label"].get<std::string>(),
+                           split == "train" ? std::string(kTrainOrVal) : split,
+                           clip_speaker(name)});
   }
 }
 

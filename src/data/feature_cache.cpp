@@ -156,8 +156,7 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
 
   std::string why;
   CacheTable cache = read_cache(cache_file, fe_json, dim, why);
-  if (!why.empty())
-    r.problems.push_back(fmt::format("{}: {}, recomputing", cache_file.string(), why));
+  if (!why.empty()) r.problems.push_back({"cache", cache_file.string(), why + ", recomputing"});
 
   // Resolve each clip: failed hash -> problem, cached -> row index, else compute.
   std::vector<uint64_t> keys(clips.size());
@@ -237,10 +236,7 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
                        : computed_slot[i] >= 0 ? computed.data() + size_t(computed_slot[i]) * dim
                                                : nullptr;
     if (!src) {
-      const std::string& e = errors[i];
-      const std::string name = clips[i].path.string();
-      r.problems.push_back(e.rfind(name, 0) == 0 ? e + ", skipped"
-                                                 : fmt::format("{}: {}, skipped", name, e));
+      r.problems.push_back({"unreadable", clips[i].path.string(), errors[i] + ", skipped"});
       continue;
     }
     r.kept.push_back(i);
@@ -273,7 +269,7 @@ ExtractResult extract_features(const std::vector<Clip>& clips, const FrontEndCon
       std::lock_guard lock(write_mutex);
       write_cache(cache_file, fe_json, out);
     } catch (const std::exception& e) {
-      r.problems.push_back(fmt::format("feature cache not saved: {}", e.what()));
+      r.problems.push_back({"cache", cache_file.string(), fmt::format("not saved: {}", e.what())});
     }
   }
   return r;

@@ -71,9 +71,9 @@ int split_index(const std::string& s) {
 
 }  // namespace
 
-nlohmann::json inspect_dataset(const fs::path& root) {
+nlohmann::json inspect_dataset(const fs::path& root, const ImportOptions& options) {
   // No header check here: inspect decodes every clip itself and reports failures by kind.
-  const DatasetIndex index = data::scan_dataset(root, false);
+  const DatasetIndex index = data::scan_dataset(root, false, options);
   const auto& clips = index.clips;
   std::vector<ClipStats> stats(clips.size());
   data::parallel_for(clips.size(), [&](size_t i) { stats[i] = measure(clips[i]); });
@@ -84,7 +84,8 @@ nlohmann::json inspect_dataset(const fs::path& root) {
   };
 
   nlohmann::json problems = nlohmann::json::array();
-  for (const auto& line : index.problems) problems.push_back(problem("scan", "", line));
+  for (const DataProblem& p : index.problems)
+    problems.push_back(problem(p.kind, p.file.empty() ? "" : rel(p.file), p.message));
 
   struct ClassAcc {
     size_t count = 0, readable = 0, splits[3] = {0, 0, 0};
@@ -193,15 +194,29 @@ nlohmann::json inspect_dataset(const fs::path& root) {
   } catch (const std::exception& e) {
     problems.push_back(problem("scan", "synth_manifest.json", e.what()));
   }
+  nlohmann::json problem_counts = nlohmann::json::object();
+  for (const auto& p : problems) {
+    const std::string kind = p["kind"];
+    problem_counts[kind] = problem_counts.value(kind, 0) + 1;
+  }
+  // Said loudly: a split that is not speaker-disjoint looks fine and inflates test accuracy.
+  std::string speaker_warning = speaker_leak_warning(index.split_by_clip, clips.size());
+  if (speaker_warning.empty() && all_speakers.empty() && !clips.empty())
+    speaker_warning =
+        "WARNING: no speaker ids found, so nothing shows whether the given splits keep each "
+        "speaker in one split (give --speaker-pattern REGEX or a speaker column)";
   return {
-      {"root", index.root.string()},
+      {"root", root.string()},  // as given: a manifest file is named, not its folder
       {"layout", index.layout},
       {"synthetic", synthetic},
       {"clips", clips.size()},
       {"speakers", all_speakers.size()},
+      {"split_by_clip", index.split_by_clip},
+      {"speaker_warning", speaker_warning},
       {"splits", {{"train", split_total[0]}, {"val", split_total[1]}, {"test", split_total[2]}}},
       {"classes", classes},
       {"problems", problems},
+      {"problem_counts", problem_counts},
       {"duplicates", duplicates},
       {"speaker_overlap", overlap},
       {"thresholds",

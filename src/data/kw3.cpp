@@ -60,12 +60,12 @@ struct NoiseFile {
   double seconds;
 };
 
-std::vector<NoiseFile> list_noise(const fs::path& dir, std::vector<std::string>& problems) {
+std::vector<NoiseFile> list_noise(const fs::path& dir, std::vector<DataProblem>& problems) {
   std::vector<NoiseFile> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     problems.push_back(
-        fmt::format("{}: no background noise folder; noise is _silence_ only", dir.string()));
+        {"noise", dir.string(), "no background noise folder; noise is _silence_ only"});
     return out;
   }
   std::vector<fs::path> paths;
@@ -76,7 +76,7 @@ std::vector<NoiseFile> list_noise(const fs::path& dir, std::vector<std::string>&
     try {
       out.push_back({p, probe_audio(p).seconds()});
     } catch (const std::exception& e) {
-      problems.push_back(fmt::format("{}, skipped", e.what()));
+      problems.push_back({"noise", p.string(), fmt::format("{}, skipped", e.what())});
     }
   }
   return out;
@@ -152,8 +152,9 @@ TaskClips kw3_clips(const DatasetIndex& sc, const fs::path& noise_dir, uint64_t 
     const auto cut =
         noise.empty() ? std::vector<Clip>{} : noise_crops(noise, s, crops, crop_seconds, rng);
     if (!noise.empty() && cut.size() < crops) {
-      t.problems.push_back(fmt::format("{}: only {} of {} noise crops fit the {} range",
-                                       noise_dir.string(), cut.size(), crops, kSplits[s]));
+      t.problems.push_back({"noise", noise_dir.string(),
+                            fmt::format("only {} of {} noise crops fit the {} range", cut.size(),
+                                        crops, kSplits[s])});
     }
     for (const Clip& c : cut) add(c, 2);
     t.notes.push_back(fmt::format("  kw3 {}: noise = {} _silence_ clips + {} crops of {}",

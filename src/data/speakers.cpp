@@ -50,6 +50,23 @@ std::string split_for_speaker(const std::string& speaker, int val_percent, int t
   return "test";
 }
 
+std::string speaker_leak_warning(size_t split_by_clip, size_t clips) {
+  if (split_by_clip == 0) return "";
+  const std::string which =
+      split_by_clip == clips
+          ? fmt::format("no speaker ids found: all {} clips were split clip by clip", clips)
+          : fmt::format("{} of {} clips have no speaker id and were split clip by clip",
+                        split_by_clip, clips);
+  return fmt::format(
+      "WARNING: {}.\n"
+      "WARNING: one speaker's recordings can land in train and in test (speaker leakage), which\n"
+      "WARNING: inflates test accuracy. Say where the speaker is: `dkws data split DIR\n"
+      "WARNING: --speaker-pattern REGEX` (e.g. '^(?<speaker>[^_]+)_' for SPEAKER_WORD_NN.wav)\n"
+      "WARNING: pins a speaker split; a manifest's speaker column or <speaker>_nohash_<n> file\n"
+      "WARNING: names work too.",
+      which);
+}
+
 namespace data {
 
 bool is_audio_file(const std::filesystem::path& path) {

@@ -20,7 +20,7 @@ namespace {
 // decode, so splitting stays fast): off-rate, multi-channel and short clips, and byte-identical
 // files, which leak when the copies land in different splits.
 void header_problems(const DatasetIndex& index, const std::vector<std::string>& split_of,
-                     std::vector<std::string>& problems) {
+                     std::vector<DataProblem>& problems) {
   const auto& clips = index.clips;
   std::vector<AudioInfo> info(clips.size());
   std::vector<uint64_t> hash(clips.size());
@@ -37,12 +37,14 @@ void header_problems(const DatasetIndex& index, const std::vector<std::string>& 
     const std::string name = clips[i].path.string();
     if (info[i].sample_rate && info[i].sample_rate != 16000)
       problems.push_back(
-          fmt::format("{}: {} Hz (expected 16000; will be resampled)", name, info[i].sample_rate));
+          {"sample_rate", name,
+           fmt::format("{} Hz (expected 16000; will be resampled)", info[i].sample_rate)});
     if (info[i].channels > 1)
       problems.push_back(
-          fmt::format("{}: {} channels (will be downmixed to mono)", name, info[i].channels));
+          {"channels", name,
+           fmt::format("{} channels (will be downmixed to mono)", info[i].channels)});
     if (info[i].sample_rate && info[i].seconds() < 0.5)
-      problems.push_back(fmt::format("{}: short clip, {:.3f} s", name, info[i].seconds()));
+      problems.push_back({"short", name, fmt::format("short clip, {:.3f} s", info[i].seconds())});
     if (hash[i]) by_hash[hash[i]].push_back(i);
   }
   for (const auto& [h, members] : by_hash) {
@@ -53,17 +55,19 @@ void header_problems(const DatasetIndex& index, const std::vector<std::string>& 
       splits.insert(split_of[i]);
       names += (names.empty() ? "" : ", ") + clips[i].path.string();
     }
-    problems.push_back(fmt::format("{} byte-identical files{}: {}", members.size(),
-                                   splits.size() > 1 ? " in different splits (leak)" : "", names));
+    problems.push_back(
+        {"duplicate", clips[members[0]].path.string(),
+         fmt::format("{} byte-identical files{}: {}", members.size(),
+                     splits.size() > 1 ? " in different splits (leak)" : "", names)});
   }
 }
 
 }  // namespace
 
 SplitSummary write_speaker_split(const fs::path& root, fs::path out, int val_percent,
-                                 int test_percent) {
+                                 int test_percent, const ImportOptions& options) {
   split_for_speaker("", val_percent, test_percent);  // validates the percentages up front
-  const DatasetIndex index = open_dataset(root);
+  const DatasetIndex index = open_dataset(root, options);
   if (out.empty()) out = (fs::is_directory(root) ? root : root.parent_path()) / "splits.tsv";
   const fs::path out_dir = fs::absolute(out).parent_path().lexically_normal();
 
@@ -78,7 +82,8 @@ SplitSummary write_speaker_split(const fs::path& root, fs::path out, int val_per
     const std::string rel =
         fs::absolute(c.path).lexically_normal().lexically_relative(out_dir).generic_string();
     if (rel.find_first_of("\t\n") != std::string::npos ||
-        c.label.find_first_of("\t\n") != std::string::npos) {
+        c.label.find_first_of("\t\n") != std::string::npos ||
+        c.speaker.find_first_of("\t\n") != std::string::npos) {
       throw Error(
           fmt::format("{}: a tab or newline in the name cannot go into a TSV", c.path.string()));
     }
@@ -91,12 +96,15 @@ SplitSummary write_speaker_split(const fs::path& root, fs::path out, int val_per
 
   SplitSummary summary;
   summary.file = out;
+  for (const Clip& c : index.clips) summary.split_by_clip += c.speaker.empty();
   summary.problems = index.problems;
   header_problems(index, split_of, summary.problems);
   std::set<std::string> speakers[3];
-  std::string text = "split\tlabel\tpath\n";
+  // The speaker column keeps speakers that came from a pattern or a manifest column, which the
+  // file name alone would not give back.
+  std::string text = "split\tlabel\tpath\tspeaker\n";
   for (const Row& r : rows) {
-    text += r.split + "\t" + r.label + "\t" + r.path + "\n";
+    text += r.split + "\t" + r.label + "\t" + r.path + "\t" + r.speaker + "\n";
     const int s = r.split == "train" ? 0 : r.split == "val" ? 1 : 2;
     ++summary.rows[s];
     if (!r.speaker.empty()) speakers[s].insert(r.speaker);

@@ -58,7 +58,8 @@ std::string row_name(const Clip& c, const fs::path& base) {
 TaskData load_task(const TaskSpec& spec) {
   spec.front_end.validate();
   data::TaskClips tc;
-  std::vector<std::string> problems;
+  std::vector<DataProblem> problems;
+  std::string speaker_warning;
   if (spec.name == "kws12" || spec.name == "kw3") {
     const DatasetIndex index = data::scan_dataset(speech_commands_tsv(spec.data_dir), false);
     problems = index.problems;
@@ -72,6 +73,7 @@ TaskData load_task(const TaskSpec& spec) {
   } else if (spec.name == "folder") {
     const DatasetIndex index = open_dataset(spec.data_dir);  // user data: check every header
     problems = index.problems;
+    speaker_warning = speaker_leak_warning(index.split_by_clip, index.clips.size());
     tc = with_classes(index, index.classes);
   } else {
     throw Error(fmt::format("unknown task '{}' (expected kws12, kw3 or folder)", spec.name));
@@ -142,8 +144,14 @@ TaskData load_task(const TaskSpec& spec) {
   out.notes.push_back(
       fmt::format("features: {} computed, {} from cache{}", ex.computed, ex.from_cache,
                   cache_file.empty() ? " (cache off)" : " (" + cache_file.string() + ")"));
-  if (!problems.empty()) out.notes.push_back(fmt::format("{} problem(s):", problems.size()));
-  for (const std::string& p : problems) out.notes.push_back("  " + p);
+  if (!problems.empty()) {
+    out.notes.push_back(
+        fmt::format("{} problem(s), by kind (dkws data inspect --list-problems "
+                    "lists every one):",
+                    problems.size()));
+    for (std::string& line : summarize_problems(problems, 3)) out.notes.push_back(std::move(line));
+  }
+  if (!speaker_warning.empty()) out.notes.push_back(speaker_warning);
   if (!spec.quiet)
     for (const std::string& n : out.notes) fmt::print(stderr, "{}\n", n);
   if (out.train.size() == 0) throw Error(fmt::format("task {}: no training clips", spec.name));

@@ -144,6 +144,10 @@ double grid_point(const ParamSpec& p, int i) {
 
 RunConfig SearchSpace::config_for(const json& hparams) const {
   json cfg = base;
+  // The none arm stops early by the switch rule, as in the paper's protocol, whatever the default
+  // of a single `dkws train` run; a space may still say otherwise in its base.
+  if (!cfg.contains("train") || !cfg["train"].contains("early_stopping"))
+    cfg["train"]["early_stopping"] = true;
   for (const ParamSpec& p : params)
     if (hparams.contains(p.name)) put_key(cfg, p.key, hparams.at(p.name));
   return parse_run_config(cfg, "trial");

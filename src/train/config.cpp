@@ -30,7 +30,8 @@ json train_json(const TrainSpec& t) {
           {"scheduler", t.scheduler},
           {"plateau_patience", t.plateau_patience},
           {"plateau_factor", t.plateau_factor},
-          {"seed", t.seed}};
+          {"seed", t.seed},
+          {"early_stopping", t.early_stopping}};
 }
 
 json dendrite_json(const DendriteSpec& d) {
@@ -117,7 +118,8 @@ RunConfig from_merged(const json& j, const std::string& source) {
              m.at("init"),         m.at("noise"),    m.at("pool_same"),    m.at("max_norm")};
   const json& t = j.at("train");
   c.train = {t.at("epochs"),           t.at("batch_size"),     t.at("lr"),  t.at("scheduler"),
-             t.at("plateau_patience"), t.at("plateau_factor"), t.at("seed")};
+             t.at("plateau_patience"), t.at("plateau_factor"), t.at("seed"),
+             t.at("early_stopping")};
   const json& d = j.at("dendrites");
   c.dendrites = {d.at("mode"),
                  d.at("layers"),

@@ -25,6 +25,7 @@ SwitchDecision SwitchTracker::observe(double val_score) {
     return d;
   }
   if (++since_best_ < spec_.n_epochs_to_switch) return d;
+  if (!grows() && !early_stopping_) return d;  // every epoch is trained; the caller keeps the best
 
   d.revert = true;
   if (!grows()) {
@@ -58,9 +59,14 @@ void SwitchTracker::restructured(int added) {
 }
 
 nlohmann::json SwitchTracker::state() const {
-  return {{"best", best_},        {"ema", ema_},           {"have_ema", have_ema_},
-          {"since_best", since_best_}, {"current", current_}, {"committed", committed_},
-          {"beat_since_growth", beat_since_growth_}, {"failed_tries", failed_tries_}};
+  return {{"best", best_},
+          {"ema", ema_},
+          {"have_ema", have_ema_},
+          {"since_best", since_best_},
+          {"current", current_},
+          {"committed", committed_},
+          {"beat_since_growth", beat_since_growth_},
+          {"failed_tries", failed_tries_}};
 }
 
 void SwitchTracker::load_state(const nlohmann::json& j) {

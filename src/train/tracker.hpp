@@ -1,6 +1,7 @@
 // The switching tracker shared by every mode (DESIGN.md section 3, "Switching"). It watches the
 // neuron-phase validation score and decides when to keep going, restructure (add dendrites, or just
-// restart for the control arm) or stop; with mode none it is early stopping.
+// restart for the control arm) or stop; with mode none it is early stopping, if asked for
+// (train.early_stopping), and otherwise only tracks the best score.
 #pragma once
 #include <string>
 
@@ -21,15 +22,16 @@ struct SwitchDecision {
 
 class SwitchTracker {
  public:
-  explicit SwitchTracker(const DendriteSpec& spec) : spec_(spec) {}
+  SwitchTracker(const DendriteSpec& spec, bool early_stopping)
+      : spec_(spec), early_stopping_(early_stopping) {}
 
   // One neuron-phase epoch's raw validation score.
   SwitchDecision observe(double val_score);
   // The caller finished a restructure: `added` growth steps are now live (0 for a plain restart).
   void restructured(int added);
 
-  int growth_steps() const { return current_; }      // dendrites (or restarts) in the live net
-  int committed_steps() const { return committed_; } // in the best checkpoint
+  int growth_steps() const { return current_; }       // dendrites (or restarts) in the live net
+  int committed_steps() const { return committed_; }  // in the best checkpoint
   double best_score() const { return best_; }
   double smoothed_score() const { return ema_; }
   int tries() const { return failed_tries_; }
@@ -42,6 +44,7 @@ class SwitchTracker {
   double threshold() const;
 
   DendriteSpec spec_;
+  bool early_stopping_;
   double best_ = -1e300;
   double ema_ = 0;
   bool have_ema_ = false;

@@ -32,7 +32,7 @@ class Trainer {
         cfg_(cfg),
         data_(data),
         opt_(opt),
-        tracker_(cfg.dendrites),
+        tracker_(cfg.dendrites, cfg.train.early_stopping),
         rng_(cfg.train.seed * 0x2545F4914F6CDD1Dull + 7),
         bar_("train", size_t(cfg.train.epochs), opt.quiet) {
     if (cfg.augment.enabled()) {
