@@ -16,7 +16,7 @@
 #include "dkws/rng.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
-#include "report/training_graph.hpp"
+#include "train/training_graph.hpp"
 
 namespace dkws::testing {
 

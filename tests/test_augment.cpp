@@ -12,7 +12,7 @@
 #include "dkws/config.hpp"
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/train.hpp"
 #include "test_util.hpp"
 

@@ -16,7 +16,7 @@
 #include "dkws/dendrite.hpp"
 #include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/onnx_export.hpp"
 #include "dkws/util.hpp"
 #include "test_util.hpp"

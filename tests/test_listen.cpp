@@ -14,7 +14,7 @@
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/rng.hpp"
 #include "dkws/stream.hpp"
 #include "dkws/train.hpp"

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "dkws/config.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 #include "test_util.hpp"
 

@@ -4,7 +4,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"

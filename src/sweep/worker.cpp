@@ -20,7 +20,7 @@
 #include "dkws/model_file.hpp"
 #include "dkws/sweep_run.hpp"
 #include "dkws/train.hpp"
-#include "report/run_outputs.hpp"
+#include "train/run_outputs.hpp"
 
 namespace dkws::sweep {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "report/training_graph.hpp"
+#include "train/training_graph.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 
 #include "dkws/error.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/util.hpp"
 
 namespace dkws {

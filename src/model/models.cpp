@@ -1,4 +1,4 @@
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 
 #include <cmath>
 
