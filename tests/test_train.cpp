@@ -51,7 +51,7 @@ TEST(Train, LearnsASeparableTaskAndKeepsTheBestCheckpoint) {
   const TaskData task = make_task();
   RunConfig cfg = toy_config();
   Rng rng(cfg.train.seed);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  nn::Sequential net = build_model(cfg.model, 8, 3, 3, rng);
   TrainOptions opt;
   opt.quiet = true;
   const TrainResult r = train_model(net, cfg, task, opt);
@@ -75,7 +75,7 @@ TEST(Train, SameSeedGivesBitIdenticalTraining) {
   auto run = [&](uint64_t seed) {
     cfg.train.seed = seed;
     Rng rng(seed);
-    nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
+    nn::Sequential net = build_model(cfg.model, 8, 3, 3, rng);
     TrainOptions opt;
     opt.quiet = true;
     train_model(net, cfg, task, opt);
@@ -90,7 +90,7 @@ TEST(Train, ModeNoneStopsEarlyWhenValidationStalls) {
   RunConfig cfg = toy_config(200);
   cfg.dendrites.n_epochs_to_switch = 3;
   Rng rng(1);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  nn::Sequential net = build_model(cfg.model, 8, 3, 3, rng);
   TrainOptions opt;
   opt.quiet = true;
   const TrainResult r = train_model(net, cfg, task, opt);
@@ -108,7 +108,7 @@ TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
   SavedModel m;
   m.config = cfg;
   m.classes = {"a", "b", "c"};
-  m.net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  m.net = build_model(cfg.model, 8, 3, 3, rng);
   save_model(tmp / "m.json", m);
   SavedModel back = load_model(tmp / "m.json");
   EXPECT_EQ(back.classes, m.classes);
@@ -134,7 +134,7 @@ TEST(ModelFile, AdamStateRoundTripIsBitExact) {
       for (float& v : p->grad.data) v = float(g.normal());
     adam.step();
   };
-  nn::Sequential a = nn::build_model(cfg.model, 8, 3, 3, rng);
+  nn::Sequential a = build_model(cfg.model, 8, 3, 3, rng);
   nn::Adam adam_a(a.params(), 0.01f);
   for (uint64_t s = 0; s < 3; ++s) step(a, adam_a, s);
   const nlohmann::json state = adam_a.state();

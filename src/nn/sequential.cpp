@@ -160,11 +160,4 @@ nlohmann::json Sequential::config() const {
   return arr;
 }
 
-Sequential Sequential::from_config(const nlohmann::json& cfg) {
-  if (!cfg.is_array()) throw Error("model layers: expected a JSON array");
-  Sequential s;
-  for (const auto& c : cfg) s.add(make_layer(c));
-  return s;
-}
-
 }  // namespace dkws::nn
