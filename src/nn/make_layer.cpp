@@ -2,8 +2,9 @@
 // (dendrite layers) are rebuilt by dkws::layer_from_config in src/model. Every problem is a
 // dkws::Error naming the layer kind and the key at fault, since these configs come from
 // user-edited model files.
-#include "nn/layers_internal.hpp"
+#include <fmt/format.h>
 
+#include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
 
 namespace dkws::nn {

@@ -2,6 +2,7 @@
 
 #include "dkws/error.hpp"
 #include "nn/conv_block.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 
