@@ -1,4 +1,4 @@
-// Building networks: the two model families of DESIGN.md section 2 from a ModelSpec, and any
+// Building networks: the two model families of docs/design.md section 4 from a ModelSpec, and any
 // network back from the layer list a model file saves. This stage sits above nn and dendrite
 // because it is the one place that knows every layer kind, dendrite wrappers included.
 #pragma once

@@ -1,4 +1,4 @@
-// A layer f (Conv1D, Conv2D or Dense) with D Dendrite Nodes (DESIGN.md section 3):
+// A layer f (Conv1D, Conv2D or Dense) with D Dendrite Nodes (docs/design.md section 5):
 //
 //   a_k = g_k(x) + sum_{j<k} u_kj (.) h_j      h_k = sigma(a_k)      y = f(x) + sum_k v_k (.) h_k
 //

@@ -1,6 +1,6 @@
-// The switching tracker shared by every mode (DESIGN.md section 3, "Switching"). It watches the
-// neuron-phase validation score and decides when to keep going, restructure (add dendrites, or just
-// restart for the control arm) or stop; with mode none it is early stopping.
+// The switching tracker shared by every mode (docs/design.md section 5, "Switching"). It watches
+// the neuron-phase validation score and decides when to keep going, restructure (add dendrites, or
+// just restart for the control arm) or stop; with mode none it is early stopping.
 #pragma once
 #include <string>
 
@@ -28,8 +28,8 @@ class SwitchTracker {
   // The caller finished a restructure: `added` growth steps are now live (0 for a plain restart).
   void restructured(int added);
 
-  int growth_steps() const { return current_; }      // dendrites (or restarts) in the live net
-  int committed_steps() const { return committed_; } // in the best checkpoint
+  int growth_steps() const { return current_; }       // dendrites (or restarts) in the live net
+  int committed_steps() const { return committed_; }  // in the best checkpoint
   double best_score() const { return best_; }
   double smoothed_score() const { return ema_; }
   int tries() const { return failed_tries_; }
