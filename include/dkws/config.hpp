@@ -20,7 +20,15 @@ struct ModelSpec {
   int num_linear = 1;     // audio_classifier: 1..2 dense layers
   double width = 1.0;     // channel multiplier
   int growth = 0;         // row of the channel table, 0..5
+  // Where `dropout` acts. "conv": after every conv block (Edge Impulse; dkws's first
+  // audio_classifier). "linear": before every dense layer, with conv blocks at `conv_dropout`
+  // (the paper's AudioClassifier, the audio_classifier default).
+  std::string dropout_at = "conv";
   double dropout = 0.25;
+  double conv_dropout = 0.25;  // dropout_at "linear": the fixed rate after each conv block
+  // Weight init. "glorot": Keras glorot_uniform, zero bias (Edge Impulse). "torch": PyTorch's
+  // default for Conv/Linear, U(+-1/sqrt(fan_in)) for weights and biases (the paper's model).
+  std::string init = "glorot";
   double noise = 0.0;     // Gaussian input noise stddev (audio_classifier)
   bool pool_same = false; // audio_classifier pooling: false = torch floor, true = Keras 'same'
   double max_norm = 0.0;  // per-filter L2 bound on conv weights; 0 disables

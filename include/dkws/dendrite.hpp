@@ -1,5 +1,6 @@
 // Dendrite Nodes on a network: which layers get them, and how a restructure adds them.
-// The layer itself (forward, perforated backward, candidates) is src/dendrite/dendrite_layer.hpp.
+// The layer itself (forward, perforated backward, candidates) is src/dendrite/dendrite_layer.hpp;
+// this header is implemented by src/dendrite/network_dendrites.cpp.
 #pragma once
 #include <vector>
 

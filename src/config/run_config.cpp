@@ -15,9 +15,12 @@ namespace {
 using nlohmann::json;
 
 json model_json(const ModelSpec& m) {
-  return {{"family", m.family},     {"num_conv", m.num_conv}, {"num_linear", m.num_linear},
-          {"width", m.width},       {"growth", m.growth},     {"dropout", m.dropout},
-          {"noise", m.noise},       {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
+  return {{"family", m.family},       {"num_conv", m.num_conv},
+          {"num_linear", m.num_linear}, {"width", m.width},
+          {"growth", m.growth},       {"dropout_at", m.dropout_at},
+          {"dropout", m.dropout},     {"conv_dropout", m.conv_dropout},
+          {"init", m.init},           {"noise", m.noise},
+          {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
 }
 
 json train_json(const TrainSpec& t) {
@@ -109,8 +112,9 @@ RunConfig from_merged(const json& j, const std::string& source) {
     throw Error(fmt::format("{}: front_end: {}", source, e.what()));
   }
   const json& m = j.at("model");
-  c.model = {m.at("family"),  m.at("num_conv"), m.at("num_linear"), m.at("width"),   m.at("growth"),
-             m.at("dropout"), m.at("noise"),    m.at("pool_same"),  m.at("max_norm")};
+  c.model = {m.at("family"),       m.at("num_conv"), m.at("num_linear"),   m.at("width"),
+             m.at("growth"),       m.at("dropout_at"), m.at("dropout"),    m.at("conv_dropout"),
+             m.at("init"),         m.at("noise"),    m.at("pool_same"),    m.at("max_norm")};
   const json& t = j.at("train");
   c.train = {t.at("epochs"),           t.at("batch_size"),     t.at("lr"),  t.at("scheduler"),
              t.at("plateau_patience"), t.at("plateau_factor"), t.at("seed")};
@@ -154,9 +158,25 @@ json defaults_for(const json& user) {
     d.model.family = "audio_classifier";
     d.model.max_norm = 1.0;
     d.model.dropout = 0.1;
+    d.model.dropout_at = "linear";
+    d.model.conv_dropout = 0.25;
+    d.model.init = "torch";
     d.train.scheduler = "plateau";
   }
   return d.to_json();
+}
+
+// After an override changed model.family, the keys still at the old family's defaults take the
+// new family's (`--set model.family=audio_classifier` gets the paper's recipe, as a file would).
+void switch_family_defaults(json& merged, const std::string& old_family) {
+  const std::string family = merged["model"].value("family", old_family);
+  if (family == old_family) return;
+  const json before = defaults_for({{"model", {{"family", old_family}}}});
+  const json after = defaults_for({{"model", {{"family", family}}}});
+  for (const char* section : {"model", "train"})
+    for (auto it = after[section].begin(); it != after[section].end(); ++it)
+      if (merged[section][it.key()] == before[section][it.key()])
+        merged[section][it.key()] = it.value();
 }
 
 }  // namespace
@@ -180,6 +200,11 @@ void validate(const RunConfig& c, const std::string& src) {
   check(m.width > 0 && m.width <= 16, src, "model.width", "must be in (0, 16]");
   check(m.growth >= 0 && m.growth <= 5, src, "model.growth", "must be in 0..5");
   check(m.dropout >= 0 && m.dropout < 1, src, "model.dropout", "must be in [0, 1)");
+  check_one_of(m.dropout_at, {"conv", "linear"}, src, "model.dropout_at");
+  check(m.family == "audio_classifier" || m.dropout_at == "conv", src, "model.dropout_at",
+        "ei_conv1d has dropout after its conv blocks only ('conv')");
+  check(m.conv_dropout >= 0 && m.conv_dropout < 1, src, "model.conv_dropout", "must be in [0, 1)");
+  check_one_of(m.init, {"glorot", "torch"}, src, "model.init");
   check(m.noise >= 0, src, "model.noise", "must be >= 0");
   check(m.max_norm >= 0, src, "model.max_norm", "must be >= 0");
   const TrainSpec& t = c.train;
@@ -264,6 +289,7 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = json{{*it, patch}};
   json merged = cfg.to_json();
   merge_checked(merged, patch, "--set", "");
+  switch_family_defaults(merged, cfg.model.family);
   cfg = from_merged(merged, "--set");
   validate(cfg, "--set");
 }

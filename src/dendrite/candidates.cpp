@@ -44,6 +44,7 @@ std::vector<Param*> DendriteLayer::candidate_params() {
   return out;
 }
 
+// Reference: DendriteLayer::train_candidates_reference (dendrite_reference.cpp).
 void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
   const size_t C = size_t(channels_), positions = e.size() / C;
   // Batch sums per channel in float (vectorised), carried over the phase in double.

@@ -50,6 +50,7 @@ size_t block_positions(int channels) {
 }
 }  // namespace
 
+// Reference: DendriteLayer::forward_reference (dendrite_reference.cpp).
 void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext& ctx) {
   // f's and g_k's backward need only x, never their outputs, so g_k writes straight into a_k and
   // the cascade is added in place.
@@ -75,6 +76,7 @@ void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext
   }
 }
 
+// Reference: DendriteLayer::backward_reference (dendrite_reference.cpp).
 void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
   base_->backward(x, y, dy, dx);
   // Every dendrite is in the same phase; when none learns (dendrite phase) and the input error

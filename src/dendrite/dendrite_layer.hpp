@@ -4,8 +4,19 @@
 //
 // g_k has f's shape; u_kj and v_k are per-channel vectors broadcast over batch and positions.
 // When `perforated`, backward sends the error to the input through f only (cc); otherwise also
-// through every trainable g_k (gd). During a dendrite phase the layer also trains candidate
+// through every g_k, frozen or not (gd). During a dendrite phase the layer also trains candidate
 // dendrites on the cascade-correlation score inside backward, where it sees e = dL/dy.
+//
+// forward_reference / backward_reference (dendrite_reference.cpp) are this math as plain loops, the
+// definition. Every other implementation points back to them:
+//   - dendrite_layer.cpp: the fast forward and backward, blocked over positions;
+//   - candidates.cpp: the candidates' forward and cascade-correlation gradient, fast;
+//   - src/deploy/quantize.cpp: calibration rebuilds a_k; the int8 fold of g_k, u_kj, v_k, sigma;
+//   - src/deploy/int8_engine.cpp: the C++ int8 forward (run_conv);
+//   - src/deploy/c/kws_ops.c: the generated C library's int8 forward (kws_conv_s8);
+//   - src/deploy/onnx/onnx_layers.cpp: the forward as ONNX nodes (weighted_layer);
+//   - tools/torch/make_dendrite_fixtures.py: forward, backward and candidate gradient in PyTorch,
+//     the fixtures tests/test_dendrite_torch.cpp holds both paths to.
 #pragma once
 #include <memory>
 #include <vector>
@@ -24,6 +35,12 @@ class DendriteLayer final : public nn::Layer {
   void forward(const nn::Tensor& x, nn::Tensor& y, const nn::ForwardContext& ctx) override;
   void backward(const nn::Tensor& x, const nn::Tensor& y, const nn::Tensor& dy,
                 nn::Tensor* dx) override;
+  // The same as plain loops over positions and channels (dendrite_reference.cpp): the same outputs,
+  // state, gradients and candidate statistics up to float rounding, for tests to hold the fast
+  // path to.
+  void forward_reference(const nn::Tensor& x, nn::Tensor& y, const nn::ForwardContext& ctx);
+  void backward_reference(const nn::Tensor& x, const nn::Tensor& y, const nn::Tensor& dy,
+                          nn::Tensor* dx);
   std::vector<nn::Param*> params() override;
   nlohmann::json config() const override;
   void init(Rng& rng) override { base_->init(rng); }
@@ -93,6 +110,7 @@ class DendriteLayer final : public nn::Layer {
   // sum_{j<k} u_j (.) h_j added into a (channels-last, any rank).
   void add_cascade(const std::vector<nn::Param>& u, nn::Tensor& a) const;
   void train_candidates(const nn::Tensor& x, const nn::Tensor& e);
+  void train_candidates_reference(const nn::Tensor& x, const nn::Tensor& e);
 
   std::unique_ptr<nn::Layer> base_;
   Activation act_;
@@ -108,7 +126,7 @@ class DendriteLayer final : public nn::Layer {
   nn::Tensor neg_mean_e_, signed_scale_;
 };
 
-// Builds a DendriteLayer from its config() (used by nn::make_layer).
+// Builds a DendriteLayer from its config(); the model stage's dkws::layer_from_config calls it.
 std::unique_ptr<nn::Layer> make_dendrite_layer(const nlohmann::json& cfg);
 // Live parameters of a wrapped layer with P base params, C channels and D dendrites:
 // P(D+1) + CD + C D(D-1)/2.

@@ -36,6 +36,7 @@ int32_t conv_acc(const QLayer& l, const int8_t* in, int row, int oy, int ox) {
   return acc;
 }
 
+// Reference: DendriteLayer::forward_reference (src/dendrite/dendrite_reference.cpp).
 void run_conv(const QLayer& l, const int8_t* in, int8_t* out) {
   const int C = l.cout, D = l.dendrites;
   std::vector<int32_t> h(size_t(std::max(D, 1)));

@@ -204,6 +204,7 @@ Range calibrate(nn::Sequential& net, std::vector<Stage>& stages, const FeatureSe
       const int c = s.q.cout;
       for (int k = 0; k < s.q.dendrites; ++k) {
         // a_k = g_k(x) + sum_j u_kj h_j, rebuilt from the layer's parts (h_j from this forward).
+        // Reference: DendriteLayer::forward_reference (src/dendrite/dendrite_reference.cpp).
         s.dend->dendrite_layer(k).forward(in, g_out, ctx);
         for (int j = 0; j < k; ++j) {
           const float* u = s.dend->cascade_weight(k, j).value.ptr();
@@ -241,6 +242,7 @@ std::vector<double> quantize_branch(nn::Layer& layer, double in_scale, QLayer& q
   return scales;
 }
 
+// Reference: DendriteLayer::forward_reference (src/dendrite/dendrite_reference.cpp).
 void quantize_conv(Stage& s, dendrite::Activation act) {
   QLayer& q = s.q;
   const double s_in = s.in_q.scale, s_y = s.out_q.scale;

@@ -105,7 +105,15 @@ SavedModel load_model(const std::filesystem::path& path) {
         fmt::format("{}: unsupported model file version {}", source, j.value("version", 0)));
   try {
     SavedModel m;
-    m.config = parse_run_config(j.at("config"), source + ": config");
+    json config = j.at("config");
+    // Files written before model.dropout_at and model.init hold dkws's first AudioClassifier
+    // (dropout after the conv blocks, Glorot init); say so instead of today's defaults.
+    if (json* model = config.contains("model") ? &config["model"] : nullptr;
+        model && model->is_object() && !model->contains("dropout_at")) {
+      (*model)["dropout_at"] = "conv";
+      if (!model->contains("init")) (*model)["init"] = "glorot";
+    }
+    m.config = parse_run_config(config, source + ": config");
     m.classes = j.at("classes").get<std::vector<std::string>>();
     m.net = net_from_config(j.at("layers"));
     params_from_json(m.net, j.at("params"), source);

@@ -38,7 +38,12 @@ Sequential build_ei_conv1d(const ModelSpec& spec, int frames, int coeffs, int cl
   return s;
 }
 
+// The paper's AudioClassifier (dropout_at "linear"): conv blocks drop at conv_dropout, and the
+// swept `dropout` comes before every dense layer. dropout_at "conv" is dkws's first variant:
+// the swept rate after every conv block and none before the dense layers.
 Sequential build_audio_classifier(const ModelSpec& spec, int frames, int coeffs, int classes) {
+  const bool paper = spec.dropout_at == "linear";
+  const float block_dropout = float(paper ? spec.conv_dropout : spec.dropout);
   Sequential s;
   if (spec.noise > 0) s.add(make_gaussian_noise(float(spec.noise)));
   s.add(make_reshape({frames, coeffs, 1}));
@@ -50,7 +55,7 @@ Sequential build_audio_classifier(const ModelSpec& spec, int frames, int coeffs,
     s.add(std::move(conv));
     s.add(make_relu());
     s.add(make_maxpool2d(2, spec.pool_same));
-    s.add(make_dropout(float(spec.dropout)));
+    s.add(make_dropout(block_dropout));
     h = spec.pool_same ? (h + 1) / 2 : h / 2;
     w = spec.pool_same ? (w + 1) / 2 : w / 2;
     if (h < 1 || w < 1) throw Error("model: too many conv blocks for the feature matrix size");
@@ -60,12 +65,34 @@ Sequential build_audio_classifier(const ModelSpec& spec, int frames, int coeffs,
   int flat = h * w * channels;
   if (spec.num_linear == 2) {
     const int hidden = audio_classifier_hidden(flat, classes);
+    if (paper) s.add(make_dropout(float(spec.dropout)));
     s.add(make_dense(flat, hidden));
     s.add(make_relu());
     flat = hidden;
   }
+  if (paper) s.add(make_dropout(float(spec.dropout)));
   s.add(make_dense(flat, classes));
   return s;
+}
+
+// PyTorch's default Conv/Linear init (kaiming_uniform_ with a = sqrt(5)): weights and biases
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = inputs per output channel. Drawn in storage
+// order, weight then bias, layer by layer.
+void init_torch_default(Sequential& s, Rng& rng) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    Layer& layer = s.layer(i);
+    const std::string kind = layer.kind();
+    if (kind != "conv1d" && kind != "conv2d" && kind != "dense") continue;
+    double bound = 0;
+    for (Param* p : layer.params()) {
+      if (p->name == "weight") {
+        const size_t fan_in = p->value.size() / size_t(p->value.dim(0));
+        bound = 1.0 / std::sqrt(double(fan_in));
+      }
+      if (bound <= 0) throw Error("model.init: a " + kind + " layer lists its bias first");
+      for (float& v : p->value.data) v = float(rng.uniform(-bound, bound));
+    }
+  }
 }
 
 }  // namespace
@@ -86,7 +113,10 @@ nn::Sequential build_model(const ModelSpec& spec, int frames, int coeffs, int cl
     s = build_audio_classifier(spec, frames, coeffs, classes);
   else
     throw Error("model.family: unknown family '" + spec.family + "'");
-  for (size_t i = 0; i < s.size(); ++i) s.layer(i).init(rng);
+  if (spec.init == "torch")
+    init_torch_default(s, rng);
+  else
+    for (size_t i = 0; i < s.size(); ++i) s.layer(i).init(rng);
   return s;
 }
 

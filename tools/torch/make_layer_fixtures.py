@@ -51,6 +51,17 @@ def run(fn, x, params, dy):
     return y.detach().numpy(), xt.grad.numpy(), [p.grad.numpy() for p in pts]
 
 
+def conv1d_same(xt, wt, bt):
+    # ours [N,L,C] / [O][K][C]  ->  torch [N,C,L] / [O][C][K]; torch's 'same' pads as Keras does.
+    return F.conv1d(xt.permute(0, 2, 1), wt.permute(0, 2, 1), bt, padding="same").permute(0, 2, 1)
+
+
+def conv2d_same(xt, wt, bt):
+    # ours [N,H,W,C] / [O][KH][KW][C]  ->  torch [N,C,H,W] / [O][C][KH][KW].
+    return F.conv2d(xt.permute(0, 3, 1, 2), wt.permute(0, 3, 1, 2), bt,
+                    padding="same").permute(0, 2, 3, 1)
+
+
 def case(name, layer, x, y, dy, dx, weight=None, bias=None, dweight=None, dbias=None):
     c = {"name": name, "layer": layer, "x_shape": list(x.shape), "x": flat(x),
          "y_shape": list(y.shape), "y": flat(y), "dy": flat(dy), "dx": flat(dx)}
@@ -63,10 +74,7 @@ def case(name, layer, x, y, dy, dx, weight=None, bias=None, dweight=None, dbias=
 def conv1d_case(n, length, cin, cout, k):
     x, w, b = rand(n, length, cin), rand(cout, k, cin) * 0.3, rand(cout) * 0.1
     dy = rand(n, length, cout)
-    # ours [N,L,C] / [O][K][C]  ->  torch [N,C,L] / [O][C][K]; torch's 'same' pads as Keras does.
-    fn = lambda xt, wt, bt: F.conv1d(xt.permute(0, 2, 1), wt.permute(0, 2, 1), bt,
-                                     padding="same").permute(0, 2, 1)
-    y, dx, (dw, db) = run(fn, x, [w, b], dy)
+    y, dx, (dw, db) = run(conv1d_same, x, [w, b], dy)
     return case(f"conv1d {cin}->{cout} k{k} L{length}",
                 {"kind": "conv1d", "in": cin, "out": cout, "kernel": k}, x, y, dy, dx, w, b, dw, db)
 
@@ -74,10 +82,7 @@ def conv1d_case(n, length, cin, cout, k):
 def conv2d_case(n, h, wd, cin, cout, kh, kw):
     x, w, b = rand(n, h, wd, cin), rand(cout, kh, kw, cin) * 0.3, rand(cout) * 0.1
     dy = rand(n, h, wd, cout)
-    # ours [N,H,W,C] / [O][KH][KW][C]  ->  torch [N,C,H,W] / [O][C][KH][KW].
-    fn = lambda xt, wt, bt: F.conv2d(xt.permute(0, 3, 1, 2), wt.permute(0, 3, 1, 2), bt,
-                                     padding="same").permute(0, 2, 3, 1)
-    y, dx, (dw, db) = run(fn, x, [w, b], dy)
+    y, dx, (dw, db) = run(conv2d_same, x, [w, b], dy)
     return case(f"conv2d {cin}->{cout} {kh}x{kw} on {h}x{wd}",
                 {"kind": "conv2d", "in": cin, "out": cout, "kernel": [kh, kw]},
                 x, y, dy, dx, w, b, dw, db)

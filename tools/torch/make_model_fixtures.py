@@ -116,7 +116,7 @@ out = {
     "audio_classifier": case(
         AudioClassifier(3),
         {"family": "audio_classifier", "num_conv": 2, "num_linear": 2, "growth": 4, "width": 1.0,
-         "dropout": 0.0, "noise": 0.0, "max_norm": 1.0}, 3, 0.01, 1.0),
+         "dropout": 0.0, "conv_dropout": 0.0, "noise": 0.0, "max_norm": 1.0}, 3, 0.01, 1.0),
 }
 json.dump(out, sys.stdout)
 sys.stdout.write("\n")

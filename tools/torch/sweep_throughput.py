@@ -27,7 +27,8 @@ from train_throughput import build  # the same architecture builder as bench/tra
 def train_trial(trial, data, epochs):
     h = trial["hparams"]
     spec = {"family": "audio_classifier", "num_conv": h["num_conv"], "num_linear": h["num_linear"],
-            "growth": h["growth"], "width": h["width"], "dropout": h["dropout"], "classes": 12}
+            "growth": h["growth"], "width": h["width"], "dropout": h["dropout"], "classes": 12,
+            "dropout_at": "linear"}  # the paper's model, dkws's audio_classifier default
     torch.manual_seed(trial["seed"])
     model, _, _ = build(spec)
     noise = float(h.get("noise", 0.0))

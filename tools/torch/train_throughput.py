@@ -63,20 +63,25 @@ def build(spec):
             length, ch = -(-length // 2), out
         layers += [ChannelsLastFlatten(), torch.nn.Linear(length * ch, classes)]
     else:
+        # dropout_at "linear" is the paper's placement (blocks at conv_dropout, `dropout` before
+        # each Linear); "conv", the default here, is the bench's fixed models' placement.
+        paper = spec.get("dropout_at", "conv") == "linear"
+        block_drop = spec.get("conv_dropout", 0.25) if paper else drop
+        head_drop = [torch.nn.Dropout(drop)] if paper else []
         layers.append(View(1, frames, coeffs))
         h, w, ch = frames, coeffs, 1
         for i in range(spec["num_conv"]):
             out = max(1, int(CHANNELS[spec["growth"]][i] * spec["width"]))
             layers += [torch.nn.Conv2d(ch, out, 3, padding=1), torch.nn.ReLU(),
-                       torch.nn.MaxPool2d(2), torch.nn.Dropout(drop)]
+                       torch.nn.MaxPool2d(2), torch.nn.Dropout(block_drop)]
             h, w, ch = h // 2, w // 2, out
         flat = h * w * ch
         layers.append(ChannelsLastFlatten())
         if spec["num_linear"] == 2:
             hidden = max(3, int(math.exp((math.log(flat) + math.log(classes)) / 2)))
-            layers += [torch.nn.Linear(flat, hidden), torch.nn.ReLU()]
+            layers += head_drop + [torch.nn.Linear(flat, hidden), torch.nn.ReLU()]
             flat = hidden
-        layers.append(torch.nn.Linear(flat, classes))
+        layers += head_drop + [torch.nn.Linear(flat, classes)]
     return torch.nn.Sequential(*layers), frames * coeffs, classes
 
 

@@ -32,6 +32,7 @@ static int32_t conv_acc(const kws_layer_t* l, const int8_t* in, int row, int oy,
   return acc;
 }
 
+/* Reference: dkws DendriteLayer::forward_reference (src/dendrite/dendrite_reference.cpp). */
 void kws_conv_s8(const kws_layer_t* l, const int8_t* in, int8_t* out) {
   const int C = l->cout, D = l->dendrites;
   int32_t h[KWS_MAX_DENDRITES];

@@ -97,6 +97,7 @@ const char* activation_op(const std::string& act, const std::string& where) {
 //   a_k = g_k(x) + sum_{j<k} u_kj (.) h_j,  h_k = sigma(a_k),  y = f(x) + sum_k v_k (.) h_k
 // with the per-channel vectors shaped [C], [C, 1] or [C, 1, 1] so they broadcast over
 // channels-first positions. Terms are added in the order DendriteLayer::forward adds them.
+// Reference: DendriteLayer::forward_reference (src/dendrite/dendrite_reference.cpp).
 Value weighted_layer(GraphBuilder& g, const nn::Layer& layer, const Value& in,
                      const std::string& name) {
   const json cfg = layer.config();

@@ -1,3 +1,5 @@
+// Dendrite Nodes on a whole network (include/dkws/dendrite.hpp): wrapping its layers, adding gd
+// dendrites, the neuron-phase flags and parameter counts across every wrapped layer.
 #include <fmt/core.h>
 
 #include "dendrite/dendrite_layer.hpp"
