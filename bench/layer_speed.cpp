@@ -11,7 +11,7 @@
 
 #include "bench_timing.hpp"
 #include "dkws/nn/layers.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 using namespace dkws;
 using namespace dkws::nn;

@@ -11,7 +11,6 @@
 
 #include "bench_timing.hpp"
 #include "dkws/nn/layers.hpp"
-#include "nn/layers_internal.hpp"
 
 using namespace dkws;
 using namespace dkws::nn;

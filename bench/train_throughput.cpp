@@ -28,7 +28,7 @@
 
 #include "core_peak.hpp"
 #include "dkws/config.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 
 using namespace dkws;

@@ -16,7 +16,7 @@
 #include "dkws/rng.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
-#include "report/training_graph.hpp"
+#include "train/training_graph.hpp"
 
 namespace dkws::testing {
 
@@ -76,7 +76,7 @@ inline TrainResult synthetic_history(Rng& rng, bool dendritic, double lr0, int s
   return r;
 }
 
-// history.csv in the columns `dkws train` writes (report/run_outputs.cpp), training_graph.svg and
+// history.csv in the columns `dkws train` writes (train/run_outputs.cpp), training_graph.svg and
 // metrics.json, with plain writes: the library's atomic writes fsync, too slow for 800 trials.
 inline void write_trial_files(const std::filesystem::path& run, const TrainResult& r,
                               const nlohmann::json& metrics) {

@@ -12,7 +12,7 @@
 #include "dkws/config.hpp"
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/train.hpp"
 #include "test_util.hpp"
 
@@ -265,7 +265,7 @@ TEST(Augment, TaskVariantsAreCachedAndTrainingRepeats) {
   cfg.augment.freq_masks = 1;
   auto train = [&](const dkws::RunConfig& c) {
     Rng init(c.train.seed);
-    auto net = dkws::nn::build_model(c.model, a.train.frames, a.train.coeffs, 2, init);
+    auto net = dkws::build_model(c.model, a.train.frames, a.train.coeffs, 2, init);
     dkws::TrainOptions opt;
     opt.quiet = true;
     return dkws::train_model(net, c, a, opt).history;

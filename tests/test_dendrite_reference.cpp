@@ -62,9 +62,9 @@ void randomise(const std::vector<nn::Param*>& params, Rng& rng) {
     for (float& v : p->value.data) v = float(0.5 * rng.normal());
 }
 
-// `layer`'s twin: the same config and weights, built through make_layer.
+// `layer`'s twin: the same config and weights, built through make_dendrite_layer.
 std::unique_ptr<DendriteLayer> twin(DendriteLayer& layer) {
-  std::unique_ptr<nn::Layer> built = nn::make_layer(layer.config());
+  std::unique_ptr<nn::Layer> built = dendrite::make_dendrite_layer(layer.config());
   std::unique_ptr<DendriteLayer> copy(static_cast<DendriteLayer*>(built.release()));
   const auto src = layer.params(), dst = copy->params();
   EXPECT_EQ(src.size(), dst.size());

@@ -31,7 +31,7 @@ class DendriteTorch : public ::testing::TestWithParam<bool> {
   bool reference() const { return GetParam(); }
 
   std::unique_ptr<DendriteLayer> build(const json& c) {
-    std::unique_ptr<nn::Layer> built = nn::make_layer(c.at("layer"));
+    std::unique_ptr<nn::Layer> built = dendrite::make_dendrite_layer(c.at("layer"));
     EXPECT_EQ(built->kind(), "dendrite");
     auto layer = std::unique_ptr<DendriteLayer>(static_cast<DendriteLayer*>(built.release()));
     load(layer->params(), c.at("params"));

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "dkws/nn/layers.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 using namespace dkws;
 using namespace dkws::nn;

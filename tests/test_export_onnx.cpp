@@ -15,8 +15,8 @@
 #include "dkws/audio.hpp"
 #include "dkws/dendrite.hpp"
 #include "dkws/error.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/layers.hpp"
-#include "dkws/nn/models.hpp"
 #include "dkws/onnx_export.hpp"
 #include "dkws/util.hpp"
 #include "test_util.hpp"
@@ -177,8 +177,8 @@ dkws::SavedModel audio_classifier(const std::string& activation, bool pool_same,
   m.config.dendrites.activation = activation;
   m.classes.assign(std::begin(kClasses), std::end(kClasses));
   dkws::Rng rng(7);
-  m.net = dkws::nn::build_model(m.config.model, m.config.front_end.frames(),
-                                m.config.front_end.coeffs(), 12, rng);
+  m.net = dkws::build_model(m.config.model, m.config.front_end.frames(),
+                            m.config.front_end.coeffs(), 12, rng);
   dkws::dendrite::wrap_layers(m.net, m.config.dendrites);
   for (int d = 0; d < 2; ++d) dkws::dendrite::add_gd_dendrites(m.net, m.config.dendrites, rng);
   for (dkws::nn::Param* p : m.net.params())

@@ -12,7 +12,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 using namespace dkws;
 using namespace dkws::nn;

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "dkws/nn/layers.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 using namespace dkws::nn;
 

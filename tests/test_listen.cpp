@@ -14,7 +14,7 @@
 #include "dkws/dataset.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/rng.hpp"
 #include "dkws/stream.hpp"
 #include "dkws/train.hpp"
@@ -77,7 +77,7 @@ dkws::SavedModel& tone_model() {
     data.test = make_set(20, 3, m->config.front_end);
     m->classes = kClasses;
     dkws::Rng init(7);
-    m->net = dkws::nn::build_model(m->config.model, data.train.frames, data.train.coeffs, 3, init);
+    m->net = dkws::build_model(m->config.model, data.train.frames, data.train.coeffs, 3, init);
     dkws::TrainOptions opt;
     opt.quiet = true;
     const auto r = dkws::train_model(m->net, m->config, data, opt);

@@ -5,7 +5,9 @@
 #include <fstream>
 
 #include "dkws/config.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/dendrite.hpp"
+#include "dkws/error.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 #include "test_util.hpp"
 
@@ -37,8 +39,7 @@ void check_family(const std::string& family) {
   const json& c = all.at(family);
   RunConfig cfg = parse_run_config({{"model", c.at("spec")}}, "fixture");
   Rng rng(1);
-  nn::Sequential net =
-      nn::build_model(cfg.model, c.at("frames"), c.at("coeffs"), c.at("classes"), rng);
+  nn::Sequential net = build_model(cfg.model, c.at("frames"), c.at("coeffs"), c.at("classes"), rng);
   auto params = net.params();
   const json& ps = c.at("params");
   ASSERT_EQ(params.size(), ps.size());
@@ -89,16 +90,16 @@ TEST(ModelParity, AudioClassifierMatchesTorch) {
 
 TEST(ModelParity, EdgeImpulseConv1DHas1347ParamsFor3Classes) {
   Rng rng(1);
-  nn::Sequential net = nn::build_model(ModelSpec{}, 50, 13, 3, rng);
+  nn::Sequential net = build_model(ModelSpec{}, 50, 13, 3, rng);
   EXPECT_EQ(net.count_params(), 1347u);
 }
 
 TEST(ModelParity, AudioClassifierChannelTableAndHiddenWidth) {
-  EXPECT_EQ(nn::audio_classifier_channels(0, 1.0, 3), 64);
-  EXPECT_EQ(nn::audio_classifier_channels(2, 0.25, 1), 4);
-  EXPECT_EQ(nn::audio_classifier_channels(4, 0.1, 0), 1);
-  EXPECT_EQ(nn::audio_classifier_hidden(576, 12), 83);  // int(sqrt(6912)) = 83
-  EXPECT_EQ(nn::audio_classifier_hidden(2, 1), 3);
+  EXPECT_EQ(audio_classifier_channels(0, 1.0, 3), 64);
+  EXPECT_EQ(audio_classifier_channels(2, 0.25, 1), 4);
+  EXPECT_EQ(audio_classifier_channels(4, 0.1, 0), 1);
+  EXPECT_EQ(audio_classifier_hidden(576, 12), 83);  // int(sqrt(6912)) = 83
+  EXPECT_EQ(audio_classifier_hidden(2, 1), 3);
 }
 
 TEST(ModelParity, SameSeedGivesBitIdenticalWeights) {
@@ -107,8 +108,8 @@ TEST(ModelParity, SameSeedGivesBitIdenticalWeights) {
   spec.num_conv = 3;
   spec.num_linear = 2;
   Rng a(42), b(42), c(43);
-  auto na = nn::build_model(spec, 50, 13, 12, a), nb = nn::build_model(spec, 50, 13, 12, b),
-       nc = nn::build_model(spec, 50, 13, 12, c);
+  auto na = build_model(spec, 50, 13, 12, a), nb = build_model(spec, 50, 13, 12, b),
+       nc = build_model(spec, 50, 13, 12, c);
   auto pa = na.params(), pb = nb.params(), pc = nc.params();
   bool differs = false;
   for (size_t i = 0; i < pa.size(); ++i) {
@@ -116,6 +117,32 @@ TEST(ModelParity, SameSeedGivesBitIdenticalWeights) {
     differs |= pa[i]->value.data != pc[i]->value.data;
   }
   EXPECT_TRUE(differs) << "a different seed should give different weights";
+}
+
+// nn rebuilds only its own layers; the model stage rebuilds any layer of a model file, dendrite
+// wrappers (with their dendrites) included.
+TEST(ModelParity, NetFromConfigRebuildsDendriteWrappers) {
+  ModelSpec spec;
+  spec.family = "audio_classifier";
+  DendriteSpec dendrites;
+  dendrites.mode = "gd";
+  Rng rng(7);
+  nn::Sequential net = build_model(spec, 50, 13, 12, rng);
+  dendrite::wrap_layers(net, dendrites);
+  dendrite::add_gd_dendrites(net, dendrites, rng);
+  const json layers = net.config();
+  size_t wrapped = 0;
+  for (const json& l : layers) wrapped += l.at("kind") == "dendrite";
+  ASSERT_GT(wrapped, 0u);
+
+  nn::Sequential copy = net_from_config(layers);
+  EXPECT_EQ(copy.config(), layers);
+  EXPECT_EQ(copy.count_params(), net.count_params());
+  for (const json& l : layers) {
+    if (l.at("kind") != "dendrite") continue;
+    EXPECT_THROW(nn::make_layer(l), Error);
+  }
+  EXPECT_THROW(net_from_config(json::object()), Error);
 }
 
 }  // namespace

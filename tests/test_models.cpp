@@ -9,7 +9,7 @@
 #include "dkws/config.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -41,7 +41,7 @@ TEST(AudioClassifier, DefaultIsThePapersModelLayerByLayer) {
   EXPECT_EQ(cfg.model.dropout_at, "linear");
   EXPECT_EQ(cfg.model.init, "torch");
   dkws::Rng rng(1);
-  const Sequential s = dkws::nn::build_model(cfg.model, 50, 13, 12, rng);
+  const Sequential s = dkws::build_model(cfg.model, 50, 13, 12, rng);
   // Noise, then conv blocks dropping at the fixed 0.25, then the swept 0.3 before each Linear.
   const std::vector<std::string> want = {
       "gaussian_noise", "reshape", "conv2d", "relu",    "maxpool2d", "dropout:0.25",
@@ -53,7 +53,7 @@ TEST(AudioClassifier, DefaultIsThePapersModelLayerByLayer) {
 TEST(AudioClassifier, ConvPlacementIsTheEarlierDkwsVariant) {
   const RunConfig cfg = audio_classifier(R"(, "dropout_at": "conv", "init": "glorot")");
   dkws::Rng rng(1);
-  const Sequential s = dkws::nn::build_model(cfg.model, 50, 13, 12, rng);
+  const Sequential s = dkws::build_model(cfg.model, 50, 13, 12, rng);
   const std::vector<std::string> want = {
       "gaussian_noise", "reshape", "conv2d",  "relu", "maxpool2d", "dropout:0.30", "conv2d",
       "relu",           "maxpool2d", "dropout:0.30", "flatten", "dense", "relu", "dense"};
@@ -63,7 +63,7 @@ TEST(AudioClassifier, ConvPlacementIsTheEarlierDkwsVariant) {
 TEST(AudioClassifier, ConvDropoutIsItsOwnKey) {
   const RunConfig cfg = audio_classifier(R"(, "conv_dropout": 0.5)");
   dkws::Rng rng(1);
-  const auto seq = layer_sequence(dkws::nn::build_model(cfg.model, 50, 13, 12, rng));
+  const auto seq = layer_sequence(dkws::build_model(cfg.model, 50, 13, 12, rng));
   EXPECT_EQ(seq[5], "dropout:0.50");
   EXPECT_EQ(seq[11], "dropout:0.30");
 }
@@ -86,7 +86,7 @@ TEST(AudioClassifier, TorchInitDrawsWithinOneOverRootFanIn) {
   for (const char* init : {"torch", "glorot"}) {
     RunConfig cfg = audio_classifier(std::string(R"(, "width": 2.0, "init": ")") + init + "\"");
     dkws::Rng rng(3);
-    Sequential s = dkws::nn::build_model(cfg.model, 50, 13, 12, rng);
+    Sequential s = dkws::build_model(cfg.model, 50, 13, 12, rng);
     for (size_t i = 0; i < s.size(); ++i) {
       const std::string kind = s.layer(i).kind();
       if (kind != "conv2d" && kind != "dense") continue;

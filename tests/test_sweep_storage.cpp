@@ -153,4 +153,25 @@ TEST(SweepStorage, UrlForms) {
   EXPECT_THROW(open_storage("sqlite:"), dkws::Error);
 }
 
+// One parser decides for every caller (open_storage, the worker's output folder, `sweep status`)
+// which back end a URL names and where an SQLite file is.
+TEST(SweepStorage, ParsesUrls) {
+  for (const char* pg : {"postgresql://u@h:5432/db", "postgres://h/db"}) {
+    const StorageUrl u = parse_storage_url(pg);
+    EXPECT_TRUE(u.postgres) << pg;
+    EXPECT_EQ(u.sqlite_file, "") << pg;
+  }
+  for (const char* file : {"runs/s/sweep.db", "sqlite:runs/s/sweep.db", "sqlite://runs/s/sweep.db",
+                           "sqlite:runs/s/sweep.db?busy_timeout_ms=50"}) {
+    const StorageUrl u = parse_storage_url(file);
+    EXPECT_FALSE(u.postgres) << file;
+    EXPECT_EQ(u.sqlite_file, "runs/s/sweep.db") << file;
+  }
+  EXPECT_EQ(parse_storage_url("a.db").busy_timeout_ms, 10000);
+  EXPECT_EQ(parse_storage_url("sqlite:a.db?busy_timeout_ms=50").busy_timeout_ms, 50);
+  // A scheme that is neither back end is an error, not an SQLite file named after the URL.
+  EXPECT_THROW(parse_storage_url("mysql://h/db"), dkws::Error);
+  EXPECT_THROW(parse_storage_url("sqlite:?busy_timeout_ms=5"), dkws::Error);
+}
+
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
@@ -50,7 +50,7 @@ RunConfig toy_config(int epochs = 15) {
 // A fresh model of cfg.model trained quietly on `task` into `net`.
 TrainResult train_toy(const TaskData& task, const RunConfig& cfg, nn::Sequential& net) {
   Rng rng(1);
-  net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  net = build_model(cfg.model, 8, 3, 3, rng);
   TrainOptions opt;
   opt.quiet = true;
   return train_model(net, cfg, task, opt);
@@ -60,7 +60,7 @@ TEST(Train, LearnsASeparableTaskAndKeepsTheBestCheckpoint) {
   const TaskData task = make_task();
   RunConfig cfg = toy_config();
   Rng rng(cfg.train.seed);
-  nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  nn::Sequential net = build_model(cfg.model, 8, 3, 3, rng);
   TrainOptions opt;
   opt.quiet = true;
   const TrainResult r = train_model(net, cfg, task, opt);
@@ -84,7 +84,7 @@ TEST(Train, SameSeedGivesBitIdenticalTraining) {
   auto run = [&](uint64_t seed) {
     cfg.train.seed = seed;
     Rng rng(seed);
-    nn::Sequential net = nn::build_model(cfg.model, 8, 3, 3, rng);
+    nn::Sequential net = build_model(cfg.model, 8, 3, 3, rng);
     TrainOptions opt;
     opt.quiet = true;
     train_model(net, cfg, task, opt);
@@ -141,7 +141,7 @@ TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
   SavedModel m;
   m.config = cfg;
   m.classes = {"a", "b", "c"};
-  m.net = nn::build_model(cfg.model, 8, 3, 3, rng);
+  m.net = build_model(cfg.model, 8, 3, 3, rng);
   save_model(tmp / "m.json", m);
   SavedModel back = load_model(tmp / "m.json");
   EXPECT_EQ(back.classes, m.classes);
@@ -167,7 +167,7 @@ TEST(ModelFile, AdamStateRoundTripIsBitExact) {
       for (float& v : p->grad.data) v = float(g.normal());
     adam.step();
   };
-  nn::Sequential a = nn::build_model(cfg.model, 8, 3, 3, rng);
+  nn::Sequential a = build_model(cfg.model, 8, 3, 3, rng);
   nn::Adam adam_a(a.params(), 0.01f);
   for (uint64_t s = 0; s < 3; ++s) step(a, adam_a, s);
   const nlohmann::json state = adam_a.state();

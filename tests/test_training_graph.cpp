@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "dkws/util.hpp"
-#include "report/run_outputs.hpp"
-#include "report/training_graph.hpp"
+#include "train/run_outputs.hpp"
+#include "train/training_graph.hpp"
 #include "test_util.hpp"
 
 namespace dkws {

@@ -1,5 +1,5 @@
 // Deployment: int8 post-training quantization with dendrites folded, the C++ int8 reference
-// engine, and the C99 code generator (DESIGN.md section 5).
+// engine, and the C99 code generator (docs/design.md section 8).
 //
 // Quantization scheme (TFLite-Micro style): per-channel symmetric int8 weights, asymmetric int8
 // activations (min/max over the calibration set), int32 bias at scale s_in * s_w[c], and

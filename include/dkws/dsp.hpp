@@ -1,8 +1,10 @@
 // The Edge Impulse audio front ends (implementation version 4): MFCC and MFE.
 // Parameter names are the blocks' own so configs and the CLI's --set can use them verbatim.
 #pragma once
+#include <concepts>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -31,6 +33,35 @@ struct MfeParams {
   double high_frequency = 0;  // 0 means fs/2
   double noise_floor_db = -52;
 };
+
+// The one list of each block's parameter names: calls f(name, field) for every parameter, in this
+// order. The names are Edge Impulse's own; config files, --set, JSON and validation all use them.
+// P is MfccParams or MfeParams, const or not.
+template <class P, class F>
+requires std::same_as<std::remove_const_t<P>, MfccParams>
+void for_each_param(P& p, F&& f) {
+  f("frame_length", p.frame_length);
+  f("frame_stride", p.frame_stride);
+  f("num_filters", p.num_filters);
+  f("fft_length", p.fft_length);
+  f("num_cepstral", p.num_cepstral);
+  f("win_size", p.win_size);
+  f("low_frequency", p.low_frequency);
+  f("high_frequency", p.high_frequency);
+  f("pre_cof", p.pre_cof);
+  f("pre_shift", p.pre_shift);
+}
+template <class P, class F>
+requires std::same_as<std::remove_const_t<P>, MfeParams>
+void for_each_param(P& p, F&& f) {
+  f("frame_length", p.frame_length);
+  f("frame_stride", p.frame_stride);
+  f("num_filters", p.num_filters);
+  f("fft_length", p.fft_length);
+  f("low_frequency", p.low_frequency);
+  f("high_frequency", p.high_frequency);
+  f("noise_floor_db", p.noise_floor_db);
+}
 
 // Frame-major matrix: data[frame * coeffs + coeff].
 struct FeatureMatrix {

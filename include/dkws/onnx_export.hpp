@@ -1,5 +1,5 @@
-// Float ONNX export of a trained model, dendrites included, in standard operators only (DESIGN.md
-// section 5). The graph:
+// Float ONNX export of a trained model, dendrites included, in standard operators only
+// (docs/design.md section 8). The graph:
 //   input  "features": float32 [batch, frames, coeffs], the frame-major feature matrix of one
 //                      window exactly as dkws's front end computes it (the model's own input);
 //   output "logits":   float32 [batch, classes], the network's output;

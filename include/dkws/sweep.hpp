@@ -1,4 +1,4 @@
-// Sweeps (DESIGN.md section 4): a search space file, samplers, and the matched-arm trial list.
+// Sweeps (docs/design.md section 7): a search space file, samplers, and the matched-arm trial list.
 // Every sampled configuration (config_id) runs in every arm with every seed, so arms are compared
 // on identical hyperparameters: trials = n_configs x arms x seeds.
 #pragma once

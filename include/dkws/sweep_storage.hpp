@@ -67,9 +67,18 @@ class Storage {
   virtual std::vector<TrialRow> trials() = 0;
 };
 
-// URL forms: "postgresql://..." / "postgres://..."; "sqlite:PATH" or a plain PATH (SQLite), with
-// an optional "?busy_timeout_ms=N" for SQLite (default 10000). Throws a one-line dkws::Error for a
-// corrupt, locked or unreachable store.
+// A storage URL taken apart. Forms: "postgresql://..." or "postgres://..." (PostgreSQL; libpq takes
+// the URL as it is); "sqlite:PATH", "sqlite://PATH" or a plain PATH (SQLite), with an optional
+// "?busy_timeout_ms=N" (default 10000). Any other "scheme://" is an error, as is an empty path.
+struct StorageUrl {
+  bool postgres = false;
+  std::string sqlite_file;      // SQLite: the database file
+  int busy_timeout_ms = 10000;  // SQLite: how long a statement waits for a lock
+};
+StorageUrl parse_storage_url(const std::string& url);
+
+// Opens the store a URL (parse_storage_url) names. Throws a one-line dkws::Error for a corrupt,
+// locked or unreachable store.
 std::unique_ptr<Storage> open_storage(const std::string& url);
 
 // Seconds since the epoch (wall clock; leases compare against it).

@@ -16,6 +16,12 @@ std::string read_file(const std::filesystem::path& path);
 // Escapes &, <, >, " and ' for XML/SVG/HTML text and attributes.
 std::string xml_escape(std::string_view text);
 
+// A file compiled into the library as text (cmake/embed_files.cmake): its name and contents.
+struct EmbeddedFile {
+  const char* name;
+  const char* text;
+};
+
 std::string base64_encode(const void* data, size_t bytes);
 std::vector<unsigned char> base64_decode(std::string_view text);
 

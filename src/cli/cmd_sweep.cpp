@@ -27,16 +27,16 @@ void run_status(const StatusArgs& a) {
   const std::string url = is_dir ? (fs::path(a.target) / "sweep.db").string() : a.target;
   if (is_dir && !fs::exists(url))
     throw Error(fmt::format("{}: no sweep here (no sweep.db)", a.target));
-  if (!is_dir && a.target.find("://") == std::string::npos && !fs::exists(a.target))
+  const StorageUrl where = parse_storage_url(url);
+  if (!is_dir && !where.postgres && !fs::exists(where.sqlite_file))
     throw Error(fmt::format("{}: no such sweep folder or database", a.target));
   auto store = open_storage(url);
   const nlohmann::json meta = store->metadata();
   if (meta.is_null()) throw Error(fmt::format("{}: holds no sweep", store->describe()));
-  const bool is_url = a.target.find("://") != std::string::npos;
-  const fs::path out = !a.out.empty() ? fs::path(a.out)
-                       : is_dir       ? fs::path(a.target)
-                       : is_url       ? fs::path(".")
-                                      : fs::path(url).parent_path();
+  const fs::path out = !a.out.empty()   ? fs::path(a.out)
+                       : is_dir         ? fs::path(a.target)
+                       : where.postgres ? fs::path(".")
+                                        : fs::path(where.sqlite_file).parent_path();
   const Counts n = store->counts();
   const auto rows = store->trials();
   fmt::print("sweep {}: task {}, arms {}, {} configs, seeds {}, sampler {}\n", store->describe(),

@@ -12,7 +12,7 @@
 #include "dkws/model_file.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
-#include "report/run_outputs.hpp"
+#include "train/run_outputs.hpp"
 
 namespace dkws::cli {
 namespace {

@@ -1,4 +1,4 @@
-// A layer f (Conv1D, Conv2D or Dense) with D Dendrite Nodes (DESIGN.md section 3):
+// A layer f (Conv1D, Conv2D or Dense) with D Dendrite Nodes (docs/design.md section 5):
 //
 //   a_k = g_k(x) + sum_{j<k} u_kj (.) h_j      h_k = sigma(a_k)      y = f(x) + sum_k v_k (.) h_k
 //
@@ -14,7 +14,7 @@
 //   - src/deploy/quantize.cpp: calibration rebuilds a_k; the int8 fold of g_k, u_kj, v_k, sigma;
 //   - src/deploy/int8_engine.cpp: the C++ int8 forward (run_conv);
 //   - src/deploy/c/kws_ops.c: the generated C library's int8 forward (kws_conv_s8);
-//   - src/deploy/onnx_layers.cpp: the forward as ONNX nodes (weighted_layer);
+//   - src/deploy/onnx/onnx_layers.cpp: the forward as ONNX nodes (weighted_layer);
 //   - tools/torch/make_dendrite_fixtures.py: forward, backward and candidate gradient in PyTorch,
 //     the fixtures tests/test_dendrite_torch.cpp holds both paths to.
 #pragma once
@@ -126,7 +126,7 @@ class DendriteLayer final : public nn::Layer {
   nn::Tensor neg_mean_e_, signed_scale_;
 };
 
-// Builds a DendriteLayer from its config() (used by nn::make_layer).
+// Builds a DendriteLayer from its config(); the model stage's dkws::layer_from_config calls it.
 std::unique_ptr<nn::Layer> make_dendrite_layer(const nlohmann::json& cfg);
 // Live parameters of a wrapped layer with P base params, C channels and D dendrites:
 // P(D+1) + CD + C D(D-1)/2.

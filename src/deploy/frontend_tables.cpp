@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 
 #include "dkws/error.hpp"
-#include "dsp/dsp_internal.hpp"
+#include "dsp/front_end_steps.hpp"
 
 namespace dkws::deploy {
 

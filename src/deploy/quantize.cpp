@@ -13,7 +13,7 @@
 #include "dendrite/dendrite_layer.hpp"
 #include "dkws/deploy.hpp"
 #include "dkws/error.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/pool_geometry.hpp"
 
 namespace dkws::deploy {
 namespace {

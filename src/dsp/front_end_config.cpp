@@ -14,32 +14,6 @@
 namespace dkws {
 namespace {
 
-// Visits every parameter of a block as (name, reference). The names are Edge Impulse's own.
-template <class F>
-void for_each_param(MfccParams& p, F&& f) {
-  f("frame_length", p.frame_length);
-  f("frame_stride", p.frame_stride);
-  f("num_filters", p.num_filters);
-  f("fft_length", p.fft_length);
-  f("num_cepstral", p.num_cepstral);
-  f("win_size", p.win_size);
-  f("low_frequency", p.low_frequency);
-  f("high_frequency", p.high_frequency);
-  f("pre_cof", p.pre_cof);
-  f("pre_shift", p.pre_shift);
-}
-
-template <class F>
-void for_each_param(MfeParams& p, F&& f) {
-  f("frame_length", p.frame_length);
-  f("frame_stride", p.frame_stride);
-  f("num_filters", p.num_filters);
-  f("fft_length", p.fft_length);
-  f("low_frequency", p.low_frequency);
-  f("high_frequency", p.high_frequency);
-  f("noise_floor_db", p.noise_floor_db);
-}
-
 // Edge Impulse's MFE block carries a win_size that only implementation v1/v2 used (for CMVN). It is
 // accepted so the block's full parameter set loads, and ignored.
 bool ignored_param(const std::string& block, const std::string& name) {
@@ -73,9 +47,18 @@ double parse_number(const std::string& name, const std::string& value, bool inte
   return v;
 }
 
+// Whether a parameter of either block is an integer field (win_size counts for MFE too, where it
+// is accepted and ignored).
 bool is_int_param(const std::string& name) {
-  return name == "num_filters" || name == "fft_length" || name == "num_cepstral" ||
-         name == "win_size" || name == "pre_shift";
+  bool integer = false;
+  auto look = [&](const char* n, const auto& field) {
+    integer = integer || (name == n && std::is_integral_v<std::remove_cvref_t<decltype(field)>>);
+  };
+  const MfccParams mfcc;
+  const MfeParams mfe;
+  for_each_param(mfcc, look);
+  for_each_param(mfe, look);
+  return integer;
 }
 
 bool has_param(FrontEndConfig& cfg, const std::string& name) {

@@ -43,6 +43,16 @@ std::string check_framing(const FramingSpec& s, int fs, long long n_samples) {
   return {};
 }
 
+// check_value for every parameter of a block, in its order: the first reason, or "".
+template <class P>
+std::string check_each_value(const P& p) {
+  std::string why;
+  for_each_param(p, [&](const char* name, const auto& v) {
+    if (why.empty()) why = check_value(name, double(v));
+  });
+  return why;
+}
+
 }  // namespace
 
 std::string check_value(const std::string& name, double v) {
@@ -71,18 +81,7 @@ std::string check_value(const std::string& name, double v) {
 }
 
 std::string check_mfcc(const MfccParams& p, int fs, long long n_samples) {
-  for (auto [name, v] : {std::pair<const char*, double>{"frame_length", p.frame_length},
-                         {"frame_stride", p.frame_stride},
-                         {"num_filters", p.num_filters},
-                         {"fft_length", p.fft_length},
-                         {"num_cepstral", p.num_cepstral},
-                         {"win_size", p.win_size},
-                         {"low_frequency", p.low_frequency},
-                         {"high_frequency", p.high_frequency},
-                         {"pre_cof", p.pre_cof},
-                         {"pre_shift", p.pre_shift}}) {
-    if (auto why = check_value(name, v); !why.empty()) return why;
-  }
+  if (auto why = check_each_value(p); !why.empty()) return why;
   if (p.num_cepstral > p.num_filters)
     return fmt::format("num_cepstral {} is more than num_filters {}", p.num_cepstral,
                        p.num_filters);
@@ -92,15 +91,7 @@ std::string check_mfcc(const MfccParams& p, int fs, long long n_samples) {
 }
 
 std::string check_mfe(const MfeParams& p, int fs, long long n_samples) {
-  for (auto [name, v] : {std::pair<const char*, double>{"frame_length", p.frame_length},
-                         {"frame_stride", p.frame_stride},
-                         {"num_filters", p.num_filters},
-                         {"fft_length", p.fft_length},
-                         {"low_frequency", p.low_frequency},
-                         {"high_frequency", p.high_frequency},
-                         {"noise_floor_db", p.noise_floor_db}}) {
-    if (auto why = check_value(name, v); !why.empty()) return why;
-  }
+  if (auto why = check_each_value(p); !why.empty()) return why;
   return check_framing({p.frame_length, p.frame_stride, p.fft_length, p.num_filters,
                         p.low_frequency, p.high_frequency},
                        fs, n_samples);

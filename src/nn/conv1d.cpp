@@ -1,7 +1,8 @@
 // Conv1D, channels-last: x [N, L, in] -> y [N, L, out], 'same' zero padding, stride 1.
 // weight [out][k][in], bias [out]. The fast path runs the shared convolution engine as a one-row
-// image (layers_internal.hpp); the reference path below is the definition as plain loops.
-#include "nn/layers_internal.hpp"
+// image (conv_engine.hpp); the reference path below is the definition as plain loops.
+#include "nn/conv_engine.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {

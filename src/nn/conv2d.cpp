@@ -1,7 +1,8 @@
 // Conv2D, channels-last: x [N, H, W, in] -> y [N, H, W, out], 'same' zero padding, stride 1.
-// weight [out][kh][kw][in], bias [out]. The fast path is detail::ConvEngine (layers_internal.hpp);
+// weight [out][kh][kw][in], bias [out]. The fast path is detail::ConvEngine (conv_engine.hpp);
 // the reference path below is the definition written as plain loops.
-#include "nn/layers_internal.hpp"
+#include "nn/conv_engine.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {

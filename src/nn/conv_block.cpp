@@ -4,7 +4,10 @@
 #include <climits>
 #include <cmath>
 
+#include "nn/dropout_bits.hpp"
+#include "nn/layer_util.hpp"
 #include "nn/maxpool2x2.hpp"
+#include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
 namespace {
@@ -28,8 +31,6 @@ struct Pooled {
   int ow() const { return w / 2; }
   size_t size() const { return size_t(n) * oh() * ow() * ch; }
 };
-
-typedef uint8_t v8u8 __attribute__((vector_size(8)));
 
 inline v8f vmax(v8f a, v8f b) {  // std::max lane by lane
   return a < b ? b : a;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "dkws/nn/layer.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/conv_engine.hpp"
 #include "nn/winner_grad.hpp"
 
 namespace dkws::nn::detail {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "nn/conv_geom.hpp"
+#include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
 
@@ -96,8 +97,6 @@ class PlanarConv {
     }
   }
 
-  typedef float v16 __attribute__((vector_size(64)));
-  typedef int v16i __attribute__((vector_size(64)));
   static constexpr int kTaps = 9;
 
   // One past the last output position on the flat padded grid.
@@ -120,8 +119,8 @@ class PlanarConv {
   // The 16/OUT input values at p, each repeated OUT times across the lanes. Reads 16 floats (a
   // full-width load: a narrower copy into a vector stalls store forwarding), so callers keep
   // p + 16 inside the buffer.
-  static v16 spread(const float* p, v16i idx) {
-    v16 v;
+  static v16f spread(const float* p, v16i idx) {
+    v16f v;
     std::memcpy(&v, p, sizeof v);
     return __builtin_shuffle(v, idx);
   }
@@ -131,9 +130,9 @@ class PlanarConv {
     return size < reach ? 0 : std::min(groups, (size - reach) / pos + 1);
   }
   template <int OUT>
-  static v16 lanes_of(const float* per_channel,
-                      int stride) {  // lane l: per_channel[(l%OUT)*stride]
-    v16 v;
+  static v16f lanes_of(const float* per_channel,
+                       int stride) {  // lane l: per_channel[(l%OUT)*stride]
+    v16f v;
     for (int l = 0; l < 16; ++l) v[l] = per_channel[(l % OUT) * stride];
     return v;
   }
@@ -144,13 +143,13 @@ class PlanarConv {
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
     const v16i idx = spread_index<OUT>();
-    v16 wt[kTaps];
+    v16f wt[kTaps];
     for (int t = 0; t < kTaps; ++t) wt[t] = lanes_of<OUT>(w + t, kTaps);
-    const v16 b = lanes_of<OUT>(bias, 1);
+    const v16f b = lanes_of<OUT>(bias, 1);
     grid_.resize(span * OUT);
     for (size_t k = 0; k < groups; ++k) {
       const float* x = xp + k * kPos;
-      v16 acc = b;
+      v16f acc = b;
       for (int t = 0; t < kTaps; ++t) acc += wt[t] * spread(x + off[size_t(t)], idx);
       std::memcpy(grid_.data() + k * 16, &acc, sizeof acc);
     }
@@ -169,9 +168,9 @@ class PlanarConv {
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
     const v16i idx = spread_index<OUT>();
-    v16 acc[kTaps] = {}, bacc = {};
+    v16f acc[kTaps] = {}, bacc = {};
     for (size_t k = 0; k < groups; ++k) {
-      v16 d;
+      v16f d;
       std::memcpy(&d, dy_grid_.data() + k * 16, sizeof d);
       const float* x = xp + k * kPos;
       bacc += d;

@@ -1,6 +1,6 @@
 // Dense: x [N, F] -> y [N, out] = x W^T + b, weight [out][F], bias [out].
 #include "nn/dense_kernels.hpp"
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {

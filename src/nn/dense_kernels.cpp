@@ -5,85 +5,23 @@
 #include <cstddef>
 #include <cstring>
 
+#include "nn/simd.hpp"
+
 namespace dkws::nn::detail {
 namespace {
 
-// GCC/Clang vector types rather than intrinsics: the same code builds for AVX-512, AVX2 and plain
-// SSE2 (-DDKWS_NATIVE=OFF), and the fixed-size accumulator arrays stay in registers, which
-// auto-vectorisation of nested loops does not reliably achieve. All of it is internal to this
-// file, so GCC's ABI note about passing wide vectors by value does not apply.
+// The vector vocabulary (vf, kLanes, loadv, in_register, the lane sums) is nn/simd.hpp's.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-// Lanes per vector, and tile sizes that keep the accumulators plus the operands of one step in
-// the vector registers: 32 with AVX-512 (16 accumulators), 16 otherwise (8 accumulators).
+// Tile sizes that keep the accumulators plus the operands of one step in the vector registers:
+// 32 with AVX-512 (16 accumulators), 16 otherwise (8 accumulators).
 #if defined(__AVX512F__)
-#define DKWS_DENSE_LANES 16
 constexpr int kFwdItems = 4, kFwdOuts = 4, kRowTile = 4, kVecTile = 4;
 #elif defined(__AVX__)
-#define DKWS_DENSE_LANES 8
 constexpr int kFwdItems = 2, kFwdOuts = 4, kRowTile = 4, kVecTile = 2;
 #else
-#define DKWS_DENSE_LANES 4
 constexpr int kFwdItems = 2, kFwdOuts = 4, kRowTile = 4, kVecTile = 2;
-#endif
-constexpr int kLanes = DKWS_DENSE_LANES;
-typedef float vf __attribute__((vector_size(DKWS_DENSE_LANES * sizeof(float))));
-
-inline vf loadv(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void storev(float* p, vf v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-// Makes the compiler keep v in a register: GCC otherwise folds a load that feeds several
-// multiply-adds into each of them, which turns 4-8 loads per 16 multiply-adds into 20, and the
-// tiles run at half speed, bound by the loads.
-inline void in_register([[maybe_unused]] vf& v) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __asm__("" : "+v"(v));
-#endif
-}
-
-// Sum of the lanes as a fixed pairwise tree (lane i + lane i + half, halving).
-inline float hsum(vf v) {
-  float t[kLanes];
-  std::memcpy(t, &v, sizeof t);
-  for (int half = kLanes / 2; half > 0; half /= 2)
-    for (int i = 0; i < half; ++i) t[i] += t[i + half];
-  return t[0];
-}
-
-#if DKWS_DENSE_LANES == 16
-// The lane sums of 16 vectors at once, lane j of the result = hsum(v[j]), by the same pairwise
-// tree: each level adds the two halves of every group (as hsum does) for two vectors at a time,
-// packing both results into one vector, so the levels take 8, 4, 2 and 1 vector additions instead
-// of 16 x 15 scalar ones.
-inline vf hsum16(const vf* v) {
-  vf a[8], b[4], c[2];
-  for (int k = 0; k < 8; ++k)  // groups of 16 -> 8: lane i + lane i + 8
-    a[k] = __builtin_shufflevector(v[2 * k], v[2 * k + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
-                                   20, 21, 22, 23) +
-           __builtin_shufflevector(v[2 * k], v[2 * k + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
-                                   27, 28, 29, 30, 31);
-  for (int k = 0; k < 4; ++k)  // 8 -> 4
-    b[k] = __builtin_shufflevector(a[2 * k], a[2 * k + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19,
-                                   24, 25, 26, 27) +
-           __builtin_shufflevector(a[2 * k], a[2 * k + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22,
-                                   23, 28, 29, 30, 31);
-  for (int k = 0; k < 2; ++k)  // 4 -> 2
-    c[k] = __builtin_shufflevector(b[2 * k], b[2 * k + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21,
-                                   24, 25, 28, 29) +
-           __builtin_shufflevector(b[2 * k], b[2 * k + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22,
-                                   23, 26, 27, 30, 31);
-  return __builtin_shufflevector(c[0], c[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                 30) +
-         __builtin_shufflevector(c[0], c[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
-                                 31);  // 2 -> 1
-}
 #endif
 
 // ---------------------------------------------------------------------------------------------
@@ -108,7 +46,7 @@ inline void forward_tile(const float* __restrict x, const float* __restrict w,
     }
   }
   float sum[R][C];
-#if DKWS_DENSE_LANES == 16
+#if DKWS_SIMD_LANES == 16
   if constexpr (R * C == 16) {
     const vf all = hsum16(&acc[0][0]);
     std::memcpy(sum, &all, sizeof sum);
@@ -116,7 +54,7 @@ inline void forward_tile(const float* __restrict x, const float* __restrict w,
 #endif
   {
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < C; ++c) sum[r][c] = hsum(acc[r][c]);
+      for (int c = 0; c < C; ++c) sum[r][c] = hsum_halving(acc[r][c]);
   }
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {

@@ -6,7 +6,11 @@
 // >= ceil(rate * 2^32), so the keep probability is 1 - rate to within 2^-32.
 #include <bit>
 
-#include "nn/layers_internal.hpp"
+#include <fmt/format.h>
+
+#include "dkws/error.hpp"
+#include "dkws/nn/layer.hpp"
+#include "nn/dropout_bits.hpp"
 
 namespace dkws::nn {
 namespace {

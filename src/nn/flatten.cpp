@@ -1,6 +1,6 @@
 // Flatten and Reshape: shape changes only. Row-major data is already in the target order, so
 // forward and backward are plain copies (the layer interface gives each layer its own output).
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {

@@ -2,7 +2,10 @@
 // come from one rng.fill_normal() over the whole batch in storage order (a vectorised float
 // Box-Muller, ~0.8 ns an element against ~15 ns for rng.normal()), which advances the training
 // generator by a single draw. The noise does not depend on x, so dx = dy.
-#include "nn/layers_internal.hpp"
+#include <fmt/format.h>
+
+#include "dkws/error.hpp"
+#include "dkws/nn/layer.hpp"
 
 namespace dkws::nn {
 namespace {

@@ -1,8 +1,10 @@
-// make_layer: rebuilds a layer from its config() JSON. Every problem is a dkws::Error naming the
-// layer kind and the key at fault, since these configs come from user-edited model files.
-#include "nn/layers_internal.hpp"
+// make_layer: rebuilds one of nn's own layers from its config() JSON; wrappers of higher stages
+// (dendrite layers) are rebuilt by dkws::layer_from_config in src/model. Every problem is a
+// dkws::Error naming the layer kind and the key at fault, since these configs come from
+// user-edited model files.
+#include <fmt/format.h>
 
-#include "dendrite/dendrite_layer.hpp"
+#include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
 
 namespace dkws::nn {
@@ -77,8 +79,6 @@ std::unique_ptr<Layer> make_layer(const json& cfg) {
   if (kind == "gaussian_noise") return make_gaussian_noise(get_float(cfg, kind, "stddev"));
   if (kind == "flatten") return make_flatten();
   if (kind == "reshape") return make_reshape(get_ints(cfg, kind, "shape"));
-  // Dendrite wrappers live with the dendrite stage; they rebuild their base through make_layer.
-  if (kind == "dendrite") return dendrite::make_dendrite_layer(cfg);
   throw Error(fmt::format("unknown layer kind '{}'", kind));
 }
 

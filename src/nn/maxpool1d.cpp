@@ -1,7 +1,9 @@
 // MaxPool1D over [N, L, C] with pool size = stride. Forward records, per output element, the flat
 // index of the input it took; backward routes dy there. Channels-last keeps the inner loop over C
 // contiguous: a vector compare-and-select (detail::pool_window).
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
+#include "nn/pool_geometry.hpp"
+#include "nn/pool_window.hpp"
 
 namespace dkws::nn {
 namespace {

@@ -2,8 +2,10 @@
 // as MaxPool1D: record the flat argmax per output element, route dy there in backward. The 2x2
 // 'valid' pool of the AudioClassifier has its own kernels (maxpool2x2.hpp); the general path is
 // their reference.
-#include "nn/layers_internal.hpp"
+#include "nn/layer_util.hpp"
 #include "nn/maxpool2x2.hpp"
+#include "nn/pool_geometry.hpp"
+#include "nn/pool_window.hpp"
 
 namespace dkws::nn {
 namespace {

@@ -1,5 +1,5 @@
 // ReLU on any shape. Backward gates on the output (y > 0), as torch does.
-#include "nn/layers_internal.hpp"
+#include "dkws/nn/layer.hpp"
 
 namespace dkws::nn {
 namespace {

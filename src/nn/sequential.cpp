@@ -2,6 +2,7 @@
 
 #include "dkws/error.hpp"
 #include "nn/conv_block.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 
@@ -158,13 +159,6 @@ nlohmann::json Sequential::config() const {
   auto arr = nlohmann::json::array();
   for (auto& l : layers_) arr.push_back(l->config());
   return arr;
-}
-
-Sequential Sequential::from_config(const nlohmann::json& cfg) {
-  if (!cfg.is_array()) throw Error("model layers: expected a JSON array");
-  Sequential s;
-  for (const auto& c : cfg) s.add(make_layer(c));
-  return s;
 }
 
 }  // namespace dkws::nn

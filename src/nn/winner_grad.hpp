@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "nn/layers_internal.hpp"
+#include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
 

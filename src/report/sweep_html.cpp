@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "dkws/util.hpp"
+#include "report/report_assets.hpp"
 #include "report/sweep_report.hpp"
 
 namespace dkws {
@@ -165,7 +166,7 @@ std::string sweep_page_html(const SweepTrials& t, const SweepAnalysis& a,
       "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
       "<meta name='viewport' content='width=device-width, initial-scale=1'>"
       "<title>dkws sweep report: {}</title>\n<style>{}</style></head><body>\n",
-      esc(task), sweep_style_css());
+      esc(task), report_asset("sweep_report.css"));
   // A TPE sweep's rounds: configs proposed per round (round 0 is the random start-up).
   std::string rounds;
   {
@@ -214,7 +215,7 @@ std::string sweep_page_html(const SweepTrials& t, const SweepAnalysis& a,
   html += "<section id='method'><h2>How the numbers are computed</h2>\n" +
           method_list(sweep_method_notes(a)) + "</section>\n";
   html += "<script type='application/json' id='sweep-data'>" + script_safe(data.dump()) +
-          "</script>\n<script>" + sweep_script_js() + "</script>\n</body></html>\n";
+          "</script>\n<script>" + report_asset("sweep_report.js") + "</script>\n</body></html>\n";
   return html;
 }
 

@@ -1,7 +1,8 @@
 // `dkws report SWEEP_DIR`: the sweep's analysis as one self-contained HTML page plus trials.csv,
 // trials.json and analysis.json. The page is split over small files: sweep_html.cpp (layout and
-// tables), sweep_script.cpp (the inline JS plots), sweep_history.cpp (training histories
-// compacted for the page), sweep_verdict.cpp (the verdict paragraph and method notes).
+// tables), assets/sweep_report.js and .css (the inline plots and style, embedded at build time:
+// report_assets.hpp), sweep_history.cpp (training histories compacted for the page),
+// sweep_verdict.cpp (the verdict paragraph and method notes).
 #pragma once
 #include <filesystem>
 #include <string>
@@ -44,11 +45,7 @@ nlohmann::json sweep_histories(const std::filesystem::path& sweep_dir, const Swe
 
 std::string sweep_page_html(const SweepTrials& t, const SweepAnalysis& a,
                             const SweepVerdict& verdict, const nlohmann::json& data);
-// The inline script and style sheet of the page.
 // 1234567 -> "1,234,567": budgets and sizes, grouped as the paper writes them.
 std::string grouped(double v);
-
-const char* sweep_script_js();
-const char* sweep_style_css();
 
 }  // namespace dkws

@@ -25,7 +25,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/stream.hpp"
-#include "dsp/dsp_internal.hpp"
+#include "dsp/front_end_steps.hpp"
 
 namespace dkws {
 

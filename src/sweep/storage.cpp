@@ -69,12 +69,18 @@ CREATE INDEX IF NOT EXISTS trials_status ON trials (status, trial_id);
                      fmt::arg("id", id_type), fmt::arg("real", real_type));
 }
 
-std::unique_ptr<Storage> open_storage(const std::string& url) {
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    return open_postgres(url);
+StorageUrl parse_storage_url(const std::string& url) {
+  StorageUrl u;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    u.postgres = true;
+    return u;
+  }
   std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
-  if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite://PATH
-  int busy_ms = 10000;
+  if (path.rfind("//", 0) == 0)
+    path = path.substr(2);  // sqlite://PATH
+  else if (path.find("://") != std::string::npos)
+    throw Error(fmt::format(
+        "--storage '{}': unknown scheme (expected postgresql://, sqlite: or a file)", url));
   const auto q = path.find('?');
   if (q != std::string::npos) {
     const std::string query = path.substr(q + 1);
@@ -82,10 +88,16 @@ std::unique_ptr<Storage> open_storage(const std::string& url) {
     const std::string key = "busy_timeout_ms=";
     if (query.rfind(key, 0) != 0)
       throw Error(fmt::format("{}: unknown option '{}' (expected busy_timeout_ms=N)", url, query));
-    busy_ms = std::atoi(query.c_str() + key.size());
+    u.busy_timeout_ms = std::atoi(query.c_str() + key.size());
   }
   if (path.empty()) throw Error(fmt::format("--storage '{}': no database file given", url));
-  return open_sqlite(path, busy_ms);
+  u.sqlite_file = path;
+  return u;
+}
+
+std::unique_ptr<Storage> open_storage(const std::string& url) {
+  const StorageUrl u = parse_storage_url(url);
+  return u.postgres ? open_postgres(url) : open_sqlite(u.sqlite_file, u.busy_timeout_ms);
 }
 
 }  // namespace dkws::sweep

@@ -20,7 +20,7 @@
 #include "dkws/model_file.hpp"
 #include "dkws/sweep_run.hpp"
 #include "dkws/train.hpp"
-#include "report/run_outputs.hpp"
+#include "train/run_outputs.hpp"
 
 namespace dkws::sweep {
 namespace fs = std::filesystem;
@@ -35,13 +35,6 @@ void on_stop(int) {
 
 struct Interrupted {};  // thrown out of training: stop requested or lease lost
 struct LeaseLost {};
-
-// The file of an SQLite storage URL ("sqlite:PATH?opts", "sqlite://PATH" or PATH).
-std::string store_path(std::string url) {
-  if (url.rfind("sqlite:", 0) == 0) url = url.substr(7);
-  if (url.rfind("//", 0) == 0) url = url.substr(2);
-  return url.substr(0, url.find('?'));
-}
 
 double thread_cpu_seconds() {
   timespec ts{};
@@ -94,9 +87,8 @@ class Worker {
     if (!(opt.lease_seconds > 0)) throw Error("--lease-seconds: must be > 0");
     if (opt.max_attempts < 1) throw Error("--max-attempts: must be >= 1");
     if (opt_.out_dir.empty()) {
-      const bool pg =
-          opt.storage.find("://") != std::string::npos && opt.storage.rfind("sqlite:", 0) != 0;
-      opt_.out_dir = pg ? fs::path(".") : fs::path(store_path(opt.storage)).parent_path();
+      const StorageUrl where = parse_storage_url(opt.storage);
+      opt_.out_dir = where.postgres ? fs::path(".") : fs::path(where.sqlite_file).parent_path();
       if (opt_.out_dir.empty()) opt_.out_dir = ".";
     }
     store_ = open_storage(opt.storage);

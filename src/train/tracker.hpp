@@ -1,6 +1,6 @@
-// The switching tracker shared by every mode (DESIGN.md section 3, "Switching"). It watches the
-// neuron-phase validation score and decides when to keep going, restructure (add dendrites, or just
-// restart for the control arm) or stop; with mode none it is early stopping, if asked for
+// The switching tracker shared by every mode (docs/design.md section 5, "Switching"). It watches
+// the neuron-phase validation score and decides when to keep going, restructure (add dendrites, or
+// just restart for the control arm) or stop; with mode none it is early stopping, if asked for
 // (train.early_stopping), and otherwise only tracks the best score.
 #pragma once
 #include <string>

@@ -1,15 +1,17 @@
 #include "train/train_state.hpp"
 
 #include "dkws/model_file.hpp"
+#include "dkws/models.hpp"
 
 namespace dkws {
 
 nlohmann::json to_json(const EpochRecord& r) {
-  return {{"epoch", r.epoch},         {"phase", r.phase},       {"train_loss", r.train_loss},
-          {"train_acc", r.train_acc}, {"val_acc", r.val_acc},   {"val_loss", r.val_loss},
-          {"val_score", r.val_score}, {"lr", r.lr},             {"dendrites", r.dendrites},
-          {"params", r.params},       {"seconds", r.seconds},   {"dendrite_scores", r.dendrite_scores},
-          {"event", r.event}};
+  return {
+      {"epoch", r.epoch},         {"phase", r.phase},     {"train_loss", r.train_loss},
+      {"train_acc", r.train_acc}, {"val_acc", r.val_acc}, {"val_loss", r.val_loss},
+      {"val_score", r.val_score}, {"lr", r.lr},           {"dendrites", r.dendrites},
+      {"params", r.params},       {"seconds", r.seconds}, {"dendrite_scores", r.dendrite_scores},
+      {"event", r.event}};
 }
 
 EpochRecord epoch_record_from_json(const nlohmann::json& j) {
@@ -35,7 +37,7 @@ nlohmann::json net_to_json(nn::Sequential& net) {
 }
 
 nn::Sequential net_from_json(const nlohmann::json& j, const std::string& source) {
-  nn::Sequential net = nn::Sequential::from_config(j.at("layers"));
+  nn::Sequential net = net_from_config(j.at("layers"));
   params_from_json(net, j.at("params"), source);
   return net;
 }

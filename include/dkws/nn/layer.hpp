@@ -63,7 +63,9 @@ class Layer {
   std::vector<const Param*> params() const;
 };
 
-// Builds a layer from config() output; throws dkws::Error on an unknown kind or bad values.
+// Builds one of nn's own layers from config() output; throws dkws::Error on an unknown kind or bad
+// values. Model files also hold wrappers of higher stages: dkws::layer_from_config (models.hpp)
+// rebuilds any layer.
 std::unique_ptr<Layer> make_layer(const nlohmann::json& cfg);
 
 }  // namespace dkws::nn

@@ -49,8 +49,8 @@ class Sequential {
   // Activation output of layer i from the last forward (with fused blocks off).
   const Tensor& activation(size_t i) const { return acts_[i + 1]; }
 
-  nlohmann::json config() const;  // list of layer configs
-  static Sequential from_config(const nlohmann::json& cfg);
+  // List of layer configs; dkws::net_from_config (models.hpp) rebuilds the network from it.
+  nlohmann::json config() const;
 
  private:
   void backward_impl(const Tensor& dout, Tensor* dinput);

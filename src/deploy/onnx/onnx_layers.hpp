@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "deploy/onnx_graph.hpp"
+#include "deploy/onnx/onnx_graph.hpp"
 #include "dkws/nn/layer.hpp"
 
 namespace dkws::deploy::onnx_detail {

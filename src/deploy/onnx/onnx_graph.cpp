@@ -1,4 +1,4 @@
-#include "deploy/onnx_graph.hpp"
+#include "deploy/onnx/onnx_graph.hpp"
 
 #include <cstring>
 

@@ -1,33 +1,8 @@
-// The report page's inline script and style sheet. The script draws every plot as SVG from the
-// JSON embedded in the page (#sweep-data): the frontier scatter per size view, the hyperparameter
-// strip plots, and on click a configuration's trials with their training graphs. It loads nothing
-// and marks <body data-rendered="ok"> when done (data-js-error on any uncaught error), which the
-// headless-browser test checks.
-#include "report/sweep_report.hpp"
-
-namespace dkws {
-
-const char* sweep_style_css() {
-  return R"CSS(
-body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1280px;padding:0 1em;color:#222}
-h1{margin-bottom:0.2em}h2{border-bottom:1px solid #ddd;padding-bottom:0.2em;margin-top:1.6em}
-.sub,.note{color:#555}.note{font-size:0.92em;max-width:70em}
-table{border-collapse:collapse;margin:0.6em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}
-td:first-child,th:first-child{text-align:left}td.best{background:#eef6ea}td.na{color:#999}
-tr.paper td{border-top:2px solid #888;border-bottom:2px solid #888}td.sig{background:#eef6ea}
-small{color:#666}.swatch{display:inline-block;width:0.8em;height:0.8em;margin-right:0.35em;border-radius:50%}
-.arm-none{background:#555}.arm-restart{background:#e69f00}.arm-gd{background:#0072b2}.arm-cc{background:#d55e00}
-#verdict li{margin:0.25em 0;max-width:75em}
-#verdict > p:first-of-type{font-size:1.05em;line-height:1.5;background:#f7f7f2;border-left:4px solid #999;padding:0.6em 1em}
-.plot svg{background:#fff;border:1px solid #e3e3e3}.pt,.hp{cursor:pointer}.pt:hover,.hp:hover{stroke:#000;stroke-width:1.5}
-#hparams{display:flex;flex-wrap:wrap;gap:8px}.graphs{display:flex;flex-wrap:wrap;gap:10px}
-.graph{border:1px solid #e3e3e3}dl.method dt{font-weight:bold;margin-top:0.6em}dl.method dd{margin-left:1.2em;max-width:70em}
-#config-table table{font-size:0.9em}#config-table tr{cursor:pointer}#config-table tr:hover td{background:#f3f3f3}
-)CSS";
-}
-
-const char* sweep_script_js() {
-  return R"JS(
+// The sweep report page's plots, drawn as SVG from the JSON embedded in the page (#sweep-data):
+// the frontier scatter per size view, the hyperparameter strip plots, and on click a
+// configuration's trials with their training graphs. It loads nothing and marks
+// <body data-rendered="ok"> when done (data-js-error on any uncaught error), which the
+// headless-browser test checks. Embedded into the page at build time (cmake/embed_files.cmake).
 (function () {
 'use strict';
 window.addEventListener('error', function (e) {
@@ -354,7 +329,3 @@ var m = /^#config-(\d+)$/.exec(location.hash);
 if (m) showConfig(Number(m[1]));
 document.body.setAttribute('data-rendered', 'ok');
 })();
-)JS";
-}
-
-}  // namespace dkws

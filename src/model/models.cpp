@@ -1,12 +1,14 @@
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 
 #include <cmath>
 
 #include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
 
-namespace dkws::nn {
+namespace dkws {
 namespace {
+
+using namespace dkws::nn;
 
 constexpr int kChannelTable[6][4] = {{8, 16, 32, 64}, {8, 16, 24, 32}, {8, 16, 16, 32},
                                      {8, 16, 16, 16}, {8, 8, 8, 8},    {8, 8, 8, 16}};
@@ -103,8 +105,8 @@ int audio_classifier_hidden(int flat, int classes) {
   return std::max(3, int(std::exp((std::log(double(flat)) + std::log(double(classes))) / 2)));
 }
 
-Sequential build_model(const ModelSpec& spec, int frames, int coeffs, int classes, Rng& rng) {
-  Sequential s;
+nn::Sequential build_model(const ModelSpec& spec, int frames, int coeffs, int classes, Rng& rng) {
+  nn::Sequential s;
   if (spec.family == "ei_conv1d")
     s = build_ei_conv1d(spec, frames, coeffs, classes);
   else if (spec.family == "audio_classifier")
@@ -118,4 +120,4 @@ Sequential build_model(const ModelSpec& spec, int frames, int coeffs, int classe
   return s;
 }
 
-}  // namespace dkws::nn
+}  // namespace dkws

@@ -1,11 +1,11 @@
-#include "report/run_outputs.hpp"
+#include "train/run_outputs.hpp"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
 #include "dkws/util.hpp"
-#include "report/training_graph.hpp"
+#include "train/training_graph.hpp"
 
 namespace dkws {
 namespace {

@@ -1,4 +1,4 @@
-#include "deploy/onnx_layers.hpp"
+#include "deploy/onnx/onnx_layers.hpp"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 
 #include "dkws/error.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/util.hpp"
 
 namespace dkws {
@@ -17,8 +17,8 @@ SavedModel new_model(const RunConfig& cfg, const TaskData& data) {
   SavedModel m;
   m.config = cfg;
   m.classes = data.classes;
-  m.net = nn::build_model(cfg.model, data.train.frames, data.train.coeffs, int(data.classes.size()),
-                          init_rng);
+  m.net = build_model(cfg.model, data.train.frames, data.train.coeffs, int(data.classes.size()),
+                      init_rng);
   return m;
 }
 
@@ -63,7 +63,7 @@ void params_from_json(nn::Sequential& net, const json& params, const std::string
 }
 
 nn::Sequential clone_net(const nn::Sequential& net) {
-  nn::Sequential copy = nn::Sequential::from_config(net.config());
+  nn::Sequential copy = net_from_config(net.config());
   auto src = net.params();
   auto dst = copy.params();
   if (src.size() != dst.size()) throw Error("clone: parameter structure differs after rebuild");
@@ -115,7 +115,7 @@ SavedModel load_model(const std::filesystem::path& path) {
     }
     m.config = parse_run_config(config, source + ": config");
     m.classes = j.at("classes").get<std::vector<std::string>>();
-    m.net = nn::Sequential::from_config(j.at("layers"));
+    m.net = net_from_config(j.at("layers"));
     params_from_json(m.net, j.at("params"), source);
     m.training_state = j.value("training_state", json());
     m.metrics = j.value("metrics", json());

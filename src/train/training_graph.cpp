@@ -1,4 +1,4 @@
-#include "report/training_graph.hpp"
+#include "train/training_graph.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -267,108 +267,132 @@ std::string note(const Panel& p, const char* text) {
                      px(kLeft + kPlotW / 2), px(p.top + p.height / 2 + 4), text);
 }
 
-}  // namespace
-
-std::string training_graph_svg(const TrainResult& r, const std::string& title) {
-  const auto& h = r.history;
+// The series the graph plots, one value per epoch record.
+struct Series {
   std::vector<double> epochs, train, val, lr, params;
-  size_t layers = 0, p_epochs = 0;
+  std::vector<std::vector<double>> scores;  // per wrapped layer; NaN outside dendrite phases
+  std::vector<double> all_scores;           // every finite score, for the score axis
+  size_t p_epochs = 0;
+};
+
+Series series_of(const std::vector<EpochRecord>& h) {
+  Series s;
+  size_t layers = 0;
   for (const auto& e : h) {
-    epochs.push_back(e.epoch);
-    train.push_back(e.train_acc);
+    s.epochs.push_back(e.epoch);
+    s.train.push_back(e.train_acc);
     // P epochs do not evaluate; the record repeats the last validation value, so leave a gap.
-    val.push_back(e.phase == "P" ? kNaN : e.val_acc);
-    lr.push_back(e.lr);
-    params.push_back(double(e.params));
+    s.val.push_back(e.phase == "P" ? kNaN : e.val_acc);
+    s.lr.push_back(e.lr);
+    s.params.push_back(double(e.params));
     layers = std::max(layers, e.dendrite_scores.size());
-    p_epochs += e.phase == "P";
+    s.p_epochs += e.phase == "P";
   }
-  std::vector<std::vector<double>> scores(layers, std::vector<double>(h.size(), kNaN));
-  std::vector<double> all_scores;
+  s.scores.assign(layers, std::vector<double>(h.size(), kNaN));
   for (size_t i = 0; i < h.size(); ++i) {
     if (h[i].phase != "P") continue;
     for (size_t l = 0; l < h[i].dendrite_scores.size(); ++l) {
-      scores[l][i] = h[i].dendrite_scores[l];
-      if (std::isfinite(scores[l][i])) all_scores.push_back(scores[l][i]);
+      s.scores[l][i] = h[i].dendrite_scores[l];
+      if (std::isfinite(s.scores[l][i])) s.all_scores.push_back(s.scores[l][i]);
     }
   }
+  return s;
+}
 
-  // Shared epoch axis: each epoch owns a unit slot centred on its number.
-  double e0 = 1, e1 = 1;
-  if (!h.empty()) {
-    e0 = *std::min_element(epochs.begin(), epochs.end());
-    e1 = *std::max_element(epochs.begin(), epochs.end());
-  }
+// The four stacked panels over a shared epoch axis, where each epoch owns a unit slot centred on
+// its number.
+struct Layout {
+  Panel acc, score, lr, params;
+  bool score_log = false;  // the score panel's scale
   std::vector<double> xticks;
-  const double xstep = std::max(1.0, nice_step(e1 - e0 + 1, 12));
-  for (double t = std::ceil(e0 / xstep) * xstep; t <= e1; t += xstep) xticks.push_back(t);
-  if (xticks.empty() || (xticks.front() - e0 >= xstep / 2)) xticks.insert(xticks.begin(), e0);
+  double height() const { return params.bottom() + 48; }
+  std::vector<const Panel*> panels() const { return {&acc, &score, &lr, &params}; }
+};
 
-  std::vector<double> acc = train;
-  acc.insert(acc.end(), val.begin(), val.end());
-  Panel pa{80, 250, e0 - 0.5, e1 + 0.5, linear_axis(acc, 0, 1, 0.02)};
+Layout layout_of(const Series& s) {
+  double e0 = 1, e1 = 1;
+  if (!s.epochs.empty()) {
+    e0 = *std::min_element(s.epochs.begin(), s.epochs.end());
+    e1 = *std::max_element(s.epochs.begin(), s.epochs.end());
+  }
+  Layout l;
+  const double xstep = std::max(1.0, nice_step(e1 - e0 + 1, 12));
+  for (double t = std::ceil(e0 / xstep) * xstep; t <= e1; t += xstep) l.xticks.push_back(t);
+  if (l.xticks.empty() || (l.xticks.front() - e0 >= xstep / 2))
+    l.xticks.insert(l.xticks.begin(), e0);
+
+  std::vector<double> acc = s.train;
+  acc.insert(acc.end(), s.val.begin(), s.val.end());
+  l.acc = {80, 250, e0 - 0.5, e1 + 0.5, linear_axis(acc, 0, 1, 0.02)};
   // Layers' scores can differ by orders of magnitude (they scale with each layer's error), so a
   // wide positive range goes on a log scale; otherwise zero stays in view as the baseline.
-  const bool has_scores = !all_scores.empty();
   double smin = kInf, smax = 0;
-  for (double v : all_scores) smin = std::min(smin, v), smax = std::max(smax, v);
-  const bool score_log = has_scores && smin > 0 && smax / smin > 30;
-  all_scores.push_back(0);
-  Panel ps{pa.bottom() + 46, std::max(130.0, 20.0 + 17.0 * double(layers)), pa.x0, pa.x1,
-           score_log ? log_axis(all_scores)
-                     : linear_axis(all_scores, 0, kInf, smax > 0 ? smax * 1e-3 : 1)};
-  if (!has_scores) ps.y.ticks.clear();  // an empty panel with a note needs no scale
-  Panel pl{ps.bottom() + 46, 110, pa.x0, pa.x1, log_axis(lr)};
-  Panel pp{pl.bottom() + 46, 110, pa.x0, pa.x1,
-           linear_axis(params, 0, kInf, std::max(2.0, 0.1 * (params.empty() ? 1 : params.back())))};
-  const double height = pp.bottom() + 48;
-  const Panel* panels[] = {&pa, &ps, &pl, &pp};
+  for (double v : s.all_scores) smin = std::min(smin, v), smax = std::max(smax, v);
+  l.score_log = !s.all_scores.empty() && smin > 0 && smax / smin > 30;
+  std::vector<double> scores = s.all_scores;
+  scores.push_back(0);
+  l.score = {
+      l.acc.bottom() + 46, std::max(130.0, 20.0 + 17.0 * double(s.scores.size())), l.acc.x0,
+      l.acc.x1,
+      l.score_log ? log_axis(scores) : linear_axis(scores, 0, kInf, smax > 0 ? smax * 1e-3 : 1)};
+  if (s.all_scores.empty()) l.score.y.ticks.clear();  // an empty panel with a note needs no scale
+  l.lr = {l.score.bottom() + 46, 110, l.acc.x0, l.acc.x1, log_axis(s.lr)};
+  l.params = {l.lr.bottom() + 46, 110, l.acc.x0, l.acc.x1,
+              linear_axis(s.params, 0, kInf,
+                          std::max(2.0, 0.1 * (s.params.empty() ? 1 : s.params.back())))};
+  return l;
+}
 
-  std::string s = fmt::format(
+// The SVG's opening, title and one line of figures.
+std::string heading(const TrainResult& r, const Series& s, const Layout& l,
+                    const std::string& title) {
+  const auto& h = r.history;
+  std::string out = fmt::format(
       "<?xml version='1.0' encoding='UTF-8'?>\n"
       "<svg xmlns='http://www.w3.org/2000/svg' width='{0}' height='{1}' viewBox='0 0 {0} {1}' "
       "font-family='DejaVu Sans, Arial, Helvetica, sans-serif' font-size='11'>\n"
       "<rect width='100%' height='100%' fill='white'/>\n"
       "<text x='{2}' y='24' font-size='16' font-weight='bold'>{3}</text>\n",
-      px(kWidth), px(height), px(kLeft), esc(title));
+      px(kWidth), px(l.height()), px(kLeft), esc(title));
   if (!h.empty())
-    s += fmt::format(
+    out += fmt::format(
         "<text x='{}' y='46' font-size='12' fill='#444'>best val {:.2f}% @ epoch {} \u00b7 test "
         "{:.2f}% \u00b7 {} epoch{} ({} in dendrite phase) \u00b7 dendrites {} \u00b7 {} "
         "params</text>\n",
         px(kLeft), r.best_val_acc * 100, r.best_epoch, r.test_acc * 100, h.size(),
-        h.size() == 1 ? "" : "s", p_epochs, h.back().dendrites, fmt_count(params.back()));
+        h.size() == 1 ? "" : "s", s.p_epochs, h.back().dendrites, fmt_count(s.params.back()));
+  return out;
+}
 
-  s += panel_axes(pa, "Accuracy", xticks, Ticks::kPercent);
-  s += panel_axes(ps,
-                  score_log ? "Dendrite score per wrapped layer (cascade correlation, log scale)"
-                            : "Dendrite score per wrapped layer (cascade correlation)",
-                  xticks, Ticks::kNumber);
-  s += panel_axes(pl, "Learning rate (log scale)", xticks, Ticks::kNumber);
-  s += panel_axes(pp, "Parameters", xticks, Ticks::kCount);
-
-  // Dendrite-phase bands, one group per run of consecutive P epochs, shaded in every panel.
+// Dendrite-phase bands, one group per run of consecutive P epochs, shaded in every panel.
+std::string phase_bands(const std::vector<EpochRecord>& h, const Layout& l) {
+  std::string out;
   for (size_t i = 0; i < h.size(); ++i) {
     if (h[i].phase != "P" || (i > 0 && h[i - 1].phase == "P")) continue;
     size_t j = i;
     while (j + 1 < h.size() && h[j + 1].phase == "P") ++j;
-    s += fmt::format("<g class='phase-band'><title>dendrite phase: epochs {}-{}</title>",
-                     h[i].epoch, h[j].epoch);
-    for (const Panel* p : panels)
-      s += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='{}' fill-opacity='0.45'/>",
-                       px(p->X(h[i].epoch - 0.5)), px(p->top),
-                       px(p->X(h[j].epoch + 0.5) - p->X(h[i].epoch - 0.5)), px(p->height),
-                       kBandColor);
-    s += "</g>\n";
+    out += fmt::format("<g class='phase-band'><title>dendrite phase: epochs {}-{}</title>",
+                       h[i].epoch, h[j].epoch);
+    for (const Panel* p : l.panels())
+      out += fmt::format(
+          "<rect x='{}' y='{}' width='{}' height='{}' fill='{}' fill-opacity='0.45'/>",
+          px(p->X(h[i].epoch - 0.5)), px(p->top),
+          px(p->X(h[j].epoch + 0.5) - p->X(h[i].epoch - 0.5)), px(p->height), kBandColor);
+    out += "</g>\n";
   }
+  return out;
+}
 
-  const auto markers = transition_markers(h);
+// A vertical line through every panel at each transition, labelled in the accuracy panel.
+std::string transition_lines(const std::vector<Marker>& markers, const Layout& l) {
+  std::string out;
+  const Panel& pa = l.acc;
   for (const auto& m : markers) {
-    s += fmt::format("<g class='marker'><title>after epoch {}: {}</title>", m.epoch - 0.5,
-                     esc(m.detail));
+    out += fmt::format("<g class='marker'><title>after epoch {}: {}</title>", m.epoch - 0.5,
+                       esc(m.detail));
     const MarkerStyle& style = kMarkerStyles[m.kind];
-    for (const Panel* p : panels)
-      s += fmt::format(
+    for (const Panel* p : l.panels())
+      out += fmt::format(
           "<line x1='{0}' x2='{0}' y1='{1}' y2='{2}' stroke='{3}' stroke-width='1.4'"
           " stroke-dasharray='{4}'/>",
           px(p->X(m.epoch)), px(p->top), px(p->bottom()), style.color, style.dash);
@@ -376,19 +400,26 @@ std::string training_graph_svg(const TrainResult& r, const std::string& title) {
     // are after the first epochs; a white halo keeps them legible over the lines, and labels at
     // the right edge go inside the plot.
     const double x = pa.X(m.epoch) > kLeft + kPlotW - 14 ? pa.X(m.epoch) - 4 : pa.X(m.epoch) + 11;
-    s += fmt::format(
+    out += fmt::format(
         "<text transform='translate({},{}) rotate(-90)' font-size='10' fill='{}' "
         "stroke='white' stroke-width='3' paint-order='stroke'>{}</text></g>\n",
         px(x), px(pa.bottom() - 5), style.color, esc(m.label));
   }
+  return out;
+}
 
-  s += series_path(pa, epochs, train, {kTrainColor, 1.6, "5 3"});
-  s += series_path(pa, epochs, val, {kValColor, 2.2});
-  std::vector<LegendEntry> acc_legend = {{kValColor, "validation"}, {kTrainColor, "train", "5 3"}};
+// Train and validation accuracy, the best-validation epoch, and the panel's legend (which also
+// explains the bands and transition lines).
+std::string accuracy_curves(const TrainResult& r, const Series& s, const Panel& pa,
+                            const std::vector<Marker>& markers) {
+  const auto& h = r.history;
+  std::string out = series_path(pa, s.epochs, s.train, {kTrainColor, 1.6, "5 3"});
+  out += series_path(pa, s.epochs, s.val, {kValColor, 2.2});
+  std::vector<LegendEntry> entries = {{kValColor, "validation"}, {kTrainColor, "train", "5 3"}};
   for (size_t i = 0; i < h.size(); ++i) {
     if (h[i].epoch != r.best_epoch || !std::isfinite(h[i].val_acc)) continue;
     const double x = pa.X(h[i].epoch), y = pa.Y(h[i].val_acc);
-    s += fmt::format(
+    out += fmt::format(
         "<g class='best'><circle cx='{}' cy='{}' r='5' fill='white' stroke='{}' "
         "stroke-width='2.2'/>"
         "<text x='{}' y='{}' text-anchor='{}' font-weight='bold' fill='{}' stroke='white' "
@@ -398,39 +429,69 @@ std::string training_graph_svg(const TrainResult& r, const std::string& title) {
         : x < kLeft + 50        ? "start"
                                 : "middle",
         kValColor, h[i].val_acc * 100);
-    acc_legend.push_back({kValColor, fmt::format("best val (epoch {})", h[i].epoch), "none", 'o'});
+    entries.push_back({kValColor, fmt::format("best val (epoch {})", h[i].epoch), "none", 'o'});
     break;
   }
-  if (h.empty()) s += note(pa, "no epochs recorded");
-  if (p_epochs) acc_legend.push_back({kBandColor, "dendrite phase (P)", "none", '#'});
+  if (h.empty()) out += note(pa, "no epochs recorded");
+  if (s.p_epochs) entries.push_back({kBandColor, "dendrite phase (P)", "none", '#'});
   for (MarkerKind kind : {kAdded, kReverted, kSwitch})
     if (std::any_of(markers.begin(), markers.end(),
                     [&](const Marker& m) { return m.kind == kind; }))
-      acc_legend.push_back(
+      entries.push_back(
           {kMarkerStyles[kind].color, kMarkerStyles[kind].legend, kMarkerStyles[kind].dash});
-  s += legend(pa.top, acc_legend);
+  return out + legend(pa.top, entries);
+}
 
-  std::vector<LegendEntry> layer_legend;
-  for (size_t l = 0; l < layers; ++l) {
+// One dendrite-score line per wrapped layer, with its legend.
+std::string score_curves(const Series& s, const Panel& ps) {
+  std::string out;
+  std::vector<LegendEntry> entries;
+  for (size_t l = 0; l < s.scores.size(); ++l) {
     const char* color = kLayerColors[l % std::size(kLayerColors)];
-    s += series_path(ps, epochs, scores[l], {color, 1.8, "none", false, true});
-    layer_legend.push_back({color, fmt::format("layer {}", l)});
+    out += series_path(ps, s.epochs, s.scores[l], {color, 1.8, "none", false, true});
+    entries.push_back({color, fmt::format("layer {}", l)});
   }
-  if (!has_scores) s += note(ps, "no dendrite phase");
-  s += legend(ps.top, layer_legend, 17);
+  if (s.all_scores.empty()) out += note(ps, "no dendrite phase");
+  return out + legend(ps.top, entries, 17);
+}
 
-  s += series_path(pl, epochs, lr, {"#6a3d9a", 1.8, "none", true});
-  s += series_path(pp, epochs, params, {"#333", 1.8, "none", true});
-
-  for (const Panel* p : panels) s += frame(*p);
-  for (double t : xticks)
-    s += fmt::format(
+// Panel frames, and the shared epoch axis under the last panel.
+std::string frames_and_epoch_axis(const Layout& l) {
+  std::string out;
+  for (const Panel* p : l.panels()) out += frame(*p);
+  const Panel& pp = l.params;
+  for (double t : l.xticks)
+    out += fmt::format(
         "<line x1='{0}' x2='{0}' y1='{1}' y2='{2}' stroke='#888'/>"
         "<text x='{0}' y='{3}' text-anchor='middle' fill='#444'>{4}</text>\n",
         px(pp.X(t)), px(pp.bottom()), px(pp.bottom() + 5), px(pp.bottom() + 18), t);
-  s += fmt::format("<text x='{}' y='{}' text-anchor='middle' font-size='12'>epoch</text>\n",
-                   px(kLeft + kPlotW / 2), px(pp.bottom() + 38));
-  return s + "</svg>\n";
+  out += fmt::format("<text x='{}' y='{}' text-anchor='middle' font-size='12'>epoch</text>\n",
+                     px(kLeft + kPlotW / 2), px(pp.bottom() + 38));
+  return out;
+}
+
+}  // namespace
+
+std::string training_graph_svg(const TrainResult& r, const std::string& title) {
+  const Series s = series_of(r.history);
+  const Layout l = layout_of(s);
+  const auto markers = transition_markers(r.history);
+  std::string svg = heading(r, s, l, title);
+  svg += panel_axes(l.acc, "Accuracy", l.xticks, Ticks::kPercent);
+  svg +=
+      panel_axes(l.score,
+                 l.score_log ? "Dendrite score per wrapped layer (cascade correlation, log scale)"
+                             : "Dendrite score per wrapped layer (cascade correlation)",
+                 l.xticks, Ticks::kNumber);
+  svg += panel_axes(l.lr, "Learning rate (log scale)", l.xticks, Ticks::kNumber);
+  svg += panel_axes(l.params, "Parameters", l.xticks, Ticks::kCount);
+  svg += phase_bands(r.history, l);
+  svg += transition_lines(markers, l);
+  svg += accuracy_curves(r, s, l.acc, markers);
+  svg += score_curves(s, l.score);
+  svg += series_path(l.lr, s.epochs, s.lr, {"#6a3d9a", 1.8, "none", true});
+  svg += series_path(l.params, s.epochs, s.params, {"#333", 1.8, "none", true});
+  return svg + frames_and_epoch_axis(l) + "</svg>\n";
 }
 
 }  // namespace dkws

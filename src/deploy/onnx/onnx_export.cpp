@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "deploy/onnx_layers.hpp"
+#include "deploy/onnx/onnx_layers.hpp"
 #include "dkws/error.hpp"
 #include "dkws/util.hpp"
 
