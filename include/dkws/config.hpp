@@ -64,8 +64,8 @@ struct DendriteSpec {
   // src/dendrite/candidates_pb.cpp). Only pb reads the keys below; under pb, p_max_epochs is the
   // dendrite phase's safety cap and max_dendrite_tries + 1 consecutive failed cycles end a run.
   std::string rules = "classic";
-  int initial_correlation_batches = 40;  // warm-up batches of a dendrite phase: nothing learns
-  bool train_dendrites = true;           // installed g_k keep learning in the neuron phase
+  int initial_correlation_batches = 40;    // warm-up batches of a dendrite phase: nothing learns
+  bool train_dendrites = true;             // installed g_k keep learning in the neuron phase
   std::string correlation_reduce = "sum";  // the per-batch correlation over batch x positions
 };
 

@@ -155,8 +155,8 @@ void DendriteLayer::install_candidate_rows(const std::vector<size_t>& pick) {
     const size_t row = dst[pi]->value.size() / size_t(channels_);
     for (int c = 0; c < channels_; ++c) {
       const Candidate& src = candidates_[pick[size_t(c)]];
-      const float* from = src.pb.snapshot.empty() ? src.g->params()[pi]->value.ptr()
-                                                  : src.pb.snapshot[pi].data();
+      const float* from =
+          src.pb.snapshot.empty() ? src.g->params()[pi]->value.ptr() : src.pb.snapshot[pi].data();
       std::copy_n(from + size_t(c) * row, row, dst[pi]->value.ptr() + size_t(c) * row);
     }
   }

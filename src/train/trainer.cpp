@@ -97,8 +97,8 @@ class Trainer {
   void dendrite_phase();
   // pb's warm-up must end inside a dendrite phase's first epoch.
   void check_warmup_fits() const {
-    const size_t batches = (data_.train.size() + size_t(cfg_.train.batch_size) - 1) /
-                           size_t(cfg_.train.batch_size);
+    const size_t batches =
+        (data_.train.size() + size_t(cfg_.train.batch_size) - 1) / size_t(cfg_.train.batch_size);
     if (size_t(cfg_.dendrites.initial_correlation_batches) >= batches)
       throw Error(fmt::format(
           "dendrites.initial_correlation_batches: {} must be below the {} batches per epoch",
@@ -183,7 +183,10 @@ void Trainer::restructure() {
   if (dendritic()) dendrite::set_neuron_phase(net_, cfg_.dendrites);
   reset_optimiser();  // restart at the initial rate, as every arm with switches does
   if (tracks_errors()) set_error_means(net_, {}, true);
-  if (pb()) pb_post_install_ = capture(true, false);
+  if (pb()) {
+    pb_post_install_ = capture(true, false);
+    result_.transitions.back()["installed_at"] = epoch_;
+  }
   result_.transitions.back()["dendrites_after"] = dendritic() ? dendrite::dendrite_count(net_) : 0;
   result_.transitions.back()["params_after"] = net_.count_params();
 }
@@ -192,9 +195,8 @@ void Trainer::dendrite_phase() {
   const DendriteSpec& ds = cfg_.dendrites;
   auto layers = dendrite::wrapped_layers(net_);
   std::vector<nn::Param*> candidates;
-  const dendrite::PbCandidateOptions pb_options{ds.initial_correlation_batches,
-                                                ds.correlation_reduce == "mean",
-                                                0.01 * ds.init_multiplier};
+  const dendrite::PbCandidateOptions pb_options{
+      ds.initial_correlation_batches, ds.correlation_reduce == "mean", 0.01 * ds.init_multiplier};
   for (auto* layer : layers) {
     layer->freeze_all();
     if (pb())
@@ -212,6 +214,7 @@ void Trainer::dendrite_phase() {
   for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
     const auto start = Clock::now();
     EpochRecord rec = begin_record('P');
+    if (pb()) rec.lr = candidate_opt.lr();
     for (auto* layer : layers) layer->reset_epoch_scores();
     const EpochStats st = train_epoch(net_, candidate_opt, candidates, data_.train,
                                       cfg_.train.batch_size, rng_, scratch_, epoch_augment());
@@ -300,7 +303,7 @@ void Trainer::load_pb_state(const nlohmann::json& j, const std::string& source) 
 void Trainer::save_state(double elapsed) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& r : result_.history) history.push_back(to_json(r));
-  nlohmann::json state = {{"epoch", epoch_},
+  const nlohmann::json state = {{"epoch", epoch_},
                                 {"elapsed", elapsed},
                                 {"best", net_to_json(best_)},
                                 {"adam", adam_->state()},
@@ -313,8 +316,10 @@ void Trainer::save_state(double elapsed) {
                                   {"val_loss", result_.val_loss},
                                   {"transitions", result_.transitions},
                                   {"history", history}}}};
-  if (pb()) state["pb"] = pb_state();
-  write_state_file(net_, state);
+  if (!pb()) return write_state_file(net_, state);
+  nlohmann::json with_pb = state;
+  with_pb["pb"] = pb_state();
+  write_state_file(net_, with_pb);
 }
 
 // The state file is a model file (see model_file.hpp) of the live network whose
