@@ -17,12 +17,7 @@ namespace {
 using namespace dkws;
 using dendrite::Activation;
 using dendrite::DendriteLayer;
-
-nn::Tensor random_tensor(nn::Shape shape, Rng& rng, double scale = 1.0) {
-  nn::Tensor t(std::move(shape));
-  for (float& v : t.data) v = float(scale * rng.normal());
-  return t;
-}
+using dkws::testing::random_tensor;
 
 void randomise(nn::Param& p, Rng& rng, double scale = 0.5) {
   for (float& v : p.value.data) v = float(scale * rng.normal());

@@ -8,6 +8,7 @@
 #include "dkws/nn/layers.hpp"
 #include "dkws/nn/optim.hpp"
 #include "test_util.hpp"
+#include "toy_tasks.hpp"
 
 namespace {
 
@@ -15,12 +16,7 @@ using namespace dkws;
 using dendrite::Activation;
 using dendrite::DendriteLayer;
 using dendrite::PbCandidateOptions;
-
-nn::Tensor random_tensor(nn::Shape shape, Rng& rng, double scale = 1.0) {
-  nn::Tensor t(std::move(shape));
-  for (float& v : t.data) v = float(scale * rng.normal());
-  return t;
-}
+using dkws::testing::random_tensor;
 
 // A dense 4 -> 3 layer with one installed dendrite, everything frozen as in a dendrite phase.
 std::unique_ptr<DendriteLayer> phase_layer(Rng& rng, Activation act = Activation::kSigmoid) {

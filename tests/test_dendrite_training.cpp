@@ -15,16 +15,7 @@ namespace {
 using namespace dkws;
 
 using dkws::testing::xor_set;
-
-TaskData xor_task() {
-  TaskData t;
-  t.name = "xor";
-  t.classes = {"different", "same"};
-  t.train = xor_set(400, 1);
-  t.val = xor_set(200, 2);
-  t.test = xor_set(400, 3);
-  return t;
-}
+using dkws::testing::xor_task;
 
 // A linear model: it can represent XOR only with extra nonlinear units.
 nn::Sequential linear_net(Rng& rng) {

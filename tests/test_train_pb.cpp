@@ -15,17 +15,7 @@
 namespace {
 
 using namespace dkws;
-using dkws::testing::xor_set;
-
-TaskData xor_task() {
-  TaskData t;
-  t.name = "xor";
-  t.classes = {"different", "same"};
-  t.train = xor_set(400, 1);
-  t.val = xor_set(200, 2);
-  t.test = xor_set(400, 3);
-  return t;
-}
+using dkws::testing::xor_task;
 
 RunConfig pb_config(const std::string& mode, nlohmann::json train = nlohmann::json::object()) {
   nlohmann::json t = {{"epochs", 600}, {"lr", 0.03}, {"batch_size", 16}, {"seed", 3}};

@@ -55,13 +55,9 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
   count_ += double(positions);
   epoch_count_ += double(positions);
   for (Candidate& cand : candidates_) {
-    candidate_forward(cand, x);
-    std::vector<float>& batch_d = batch_sum_d_;
-    batch_d.assign(C, 0.f);
-    accumulate_channel_sum(cand.d.ptr(), batch_d.data(), positions, C);
-    std::vector<float>& de = batch_de_;
-    de.assign(C, 0.f);
-    accumulate_channel_dot(cand.d.ptr(), e.ptr(), de.data(), positions, C);
+    candidate_forward(cand, x, e);
+    const std::vector<float>& batch_d = batch_sum_d_;
+    const std::vector<float>& de = batch_de_;
 
     // This batch's covariance with the running means, added to the epoch's:
     // sum_p (d - md)(e - me) = sum de - md sum e - me sum d + P md me.
@@ -83,12 +79,18 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
   }
 }
 
-void DendriteLayer::candidate_forward(Candidate& cand, const Tensor& x) {
+void DendriteLayer::candidate_forward(Candidate& cand, const Tensor& x, const Tensor& e) {
   const nn::ForwardContext eval{false, nullptr};
   cand.g->forward(x, cand.a, eval);
   add_cascade(cand.u, cand.a);
   cand.d.resize(cand.a.shape);
   activate_all(act_, cand.a.ptr(), cand.d.ptr(), cand.a.size());
+  // Batch sums per channel in float (vectorised): sum_p d and sum_p d e.
+  const size_t C = size_t(channels_), positions = e.size() / C;
+  batch_sum_d_.assign(C, 0.f);
+  accumulate_channel_sum(cand.d.ptr(), batch_sum_d_.data(), positions, C);
+  batch_de_.assign(C, 0.f);
+  accumulate_channel_dot(cand.d.ptr(), e.ptr(), batch_de_.data(), positions, C);
 }
 
 void DendriteLayer::candidate_backward(Candidate& cand, const Tensor& x, const Tensor& e,

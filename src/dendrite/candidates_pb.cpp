@@ -76,19 +76,12 @@ void DendriteLayer::train_pb_candidates(const Tensor& x, const Tensor& e) {
   const size_t C = size_t(channels_), positions = e.size() / C;
   const bool warm = ++pb_.batches <= pb_.options.warmup_batches;
   const double reduce = pb_.options.mean_reduce ? 1.0 / double(positions) : 1.0;
-  std::vector<float>& sum_e = batch_sum_e_;
-  sum_e.assign(C, 0.f);
-  accumulate_channel_sum(e.ptr(), sum_e.data(), positions, C);
   std::vector<double> all_best, all_record;
   for (Candidate& cand : candidates_) {
     PbCandidateStats& st = cand.pb;
-    candidate_forward(cand, x);
-    std::vector<float>& sum_d = batch_sum_d_;
-    sum_d.assign(C, 0.f);
-    accumulate_channel_sum(cand.d.ptr(), sum_d.data(), positions, C);
-    std::vector<float>& de = batch_de_;
-    de.assign(C, 0.f);
-    accumulate_channel_dot(cand.d.ptr(), e.ptr(), de.data(), positions, C);
+    candidate_forward(cand, x, e);
+    const std::vector<float>& sum_d = batch_sum_d_;
+    const std::vector<float>& de = batch_de_;
     for (size_t c = 0; c < C; ++c) {
       const double ebar = pb_.error_mean[c];
       // The sign of the correlation before this batch steers this batch's ascent.

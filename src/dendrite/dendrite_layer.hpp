@@ -114,8 +114,9 @@ class DendriteLayer final : public nn::Layer {
   // Installs candidate pick[c]'s row for each channel c and drops the candidates.
   void install_candidate_rows(const std::vector<size_t>& pick);
   double pb_score() const;  // mean over channels of the best candidate's |C|
-  // The candidate's output d = sigma(g(x) + cascade) into cand.a / cand.d.
-  void candidate_forward(Candidate& cand, const nn::Tensor& x);
+  // The candidate's output d = sigma(g(x) + cascade) into cand.a / cand.d, and its batch sums
+  // per channel: sum_p d into batch_sum_d_, sum_p d e into batch_de_.
+  void candidate_forward(Candidate& cand, const nn::Tensor& x, const nn::Tensor& e);
   // Backpropagates dA = scale_c (e + shift_c) sigma'(a) into g's and the cascade's gradients.
   void candidate_backward(Candidate& cand, const nn::Tensor& x, const nn::Tensor& e,
                           const nn::Tensor& shift, const nn::Tensor& scale);
