@@ -206,9 +206,6 @@ void Trainer::dendrite_phase() {
     for (nn::Param* p : layer->candidate_params()) candidates.push_back(p);
   }
   nn::Adam candidate_opt(candidates, float(cfg_.train.lr));
-  // pb: the plateau scheduler keeps stepping on the (unchanging) validation score.
-  nn::ReduceLROnPlateau phase_schedule(true, float(cfg_.train.plateau_factor),
-                                       cfg_.train.plateau_patience);
   double best_score = -1;
   int since_best = 0;
   for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
@@ -231,8 +228,9 @@ void Trainer::dendrite_phase() {
     if (pb()) {
       improved = false;
       for (auto* layer : layers) improved = layer->end_pb_epoch() || improved;
+      // The run's plateau scheduler keeps stepping, on the (unchanging) validation score.
       if (cfg_.train.scheduler == "plateau")
-        candidate_opt.set_lr(phase_schedule.step(float(rec.val_acc), candidate_opt.lr()));
+        candidate_opt.set_lr(scheduler_->step(float(rec.val_acc), candidate_opt.lr()));
     }
     if (improved) best_score = total, since_best = 0;
     const bool done = !improved && ++since_best >= ds.p_epochs_to_switch;
