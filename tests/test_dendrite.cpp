@@ -17,12 +17,7 @@ namespace {
 using namespace dkws;
 using dendrite::Activation;
 using dendrite::DendriteLayer;
-
-nn::Tensor random_tensor(nn::Shape shape, Rng& rng, double scale = 1.0) {
-  nn::Tensor t(std::move(shape));
-  for (float& v : t.data) v = float(scale * rng.normal());
-  return t;
-}
+using dkws::testing::random_tensor;
 
 void randomise(nn::Param& p, Rng& rng, double scale = 0.5) {
   for (float& v : p.value.data) v = float(scale * rng.normal());
@@ -95,13 +90,24 @@ TEST(Dendrite, NeuronPhaseGradientsMatchFiniteDifferences) {
     auto cc = make_wrapped(nn::make_conv1d(3, 4, 3), 3, true, act, rng);
     cc->set_neuron_phase(true);
     check_gradients(*cc, random_tensor({2, 5, 3}, rng), rng, false);
+    // pb's update mode: f, v and g learn, u frozen.
+    auto pb = make_wrapped(nn::make_conv1d(3, 4, 3), 3, true, act, rng);
+    pb->set_neuron_phase(false, true);
+    check_gradients(*pb, random_tensor({2, 5, 3}, rng), rng, false);
   }
 }
 
-TEST(Dendrite, PerforatedInputGradientIsThatOfTheBaseLayerAlone) {
+// Both rule sets perforate: classic with g frozen, pb's update mode with g learning.
+class Perforation : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Perforation, InputGradientIsThatOfTheBaseLayerAlone) {
+  const bool pb = GetParam() == "pb";
   Rng rng(3);
   auto layer = make_wrapped(nn::make_conv1d(3, 4, 3), 2, true, Activation::kTanh, rng);
-  layer->set_neuron_phase(true);
+  layer->set_neuron_phase(!pb, pb);
+  EXPECT_EQ(layer->dendrite_layer(1).params()[0]->trainable, pb);
+  EXPECT_EQ(layer->cascade_weight(1, 0).trainable, !pb);
+  for (nn::Param* p : layer->params()) p->grad.zero();
   const nn::Tensor x = random_tensor({3, 7, 3}, rng);
   nn::Tensor y, dx, y_base, dx_base;
   layer->forward(x, y, {});
@@ -114,7 +120,11 @@ TEST(Dendrite, PerforatedInputGradientIsThatOfTheBaseLayerAlone) {
   base->backward(x, y_base, dy, &dx_base);
   EXPECT_EQ(dx.data, dx_base.data);
   EXPECT_NE(y.data, y_base.data) << "the dendrites do contribute to the forward pass";
+  const auto& g_grad = layer->dendrite_layer(0).params()[0]->grad.data;
+  EXPECT_EQ(g_grad != std::vector<float>(g_grad.size(), 0.f), pb) << "g learns under pb only";
 }
+
+INSTANTIATE_TEST_SUITE_P(Dendrite, Perforation, ::testing::Values("classic", "pb"));
 
 TEST(Dendrite, InstallingADendriteLeavesOutputsUnchanged) {
   Rng rng(5);
@@ -229,7 +239,10 @@ nn::Sequential two_layer_net(Rng& rng) {
 
 using dkws::testing::xor_set;
 
-TEST(Dendrite, DendritePhaseLeavesOutputsAndNetworkWeightsBitIdentical) {
+class DendritePhase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DendritePhase, LeavesOutputsAndNetworkWeightsBitIdentical) {
+  const bool pb = GetParam() == "pb";
   Rng rng(2);
   nn::Sequential net = two_layer_net(rng);
   DendriteSpec spec;
@@ -251,13 +264,19 @@ TEST(Dendrite, DendritePhaseLeavesOutputsAndNetworkWeightsBitIdentical) {
   std::vector<nn::Param*> candidates;
   for (auto* layer : dendrite::wrapped_layers(net)) {
     layer->freeze_all();
-    layer->begin_candidates(2, rng);
+    if (pb)
+      layer->begin_pb_candidates(2, rng, {5, false, 0.01});
+    else
+      layer->begin_candidates(2, rng);
     for (nn::Param* p : layer->candidate_params()) candidates.push_back(p);
   }
   nn::Adam opt(candidates, 0.01f);
   EpochScratch scratch;
   std::vector<float> candidate_before = candidates[0]->value.data;
-  for (int epoch = 0; epoch < 3; ++epoch) train_epoch(net, opt, candidates, data, 16, rng, scratch);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    train_epoch(net, opt, candidates, data, 16, rng, scratch);
+    for (auto* layer : dendrite::wrapped_layers(net)) layer->end_pb_epoch();
+  }
   EXPECT_NE(candidates[0]->value.data, candidate_before) << "candidates did learn";
   EXPECT_EQ(net.forward(x, {}).data, out_before);
   EXPECT_EQ(weights(), weights_before);
@@ -265,5 +284,7 @@ TEST(Dendrite, DendritePhaseLeavesOutputsAndNetworkWeightsBitIdentical) {
   EXPECT_EQ(net.forward(x, {}).data, out_before) << "installed with v = 0";
   EXPECT_EQ(dendrite::dendrite_count(net), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Dendrite, DendritePhase, ::testing::Values("classic", "pb"));
 
 }  // namespace

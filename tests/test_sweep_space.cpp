@@ -45,6 +45,7 @@ TEST(SweepSpace, PaperSpaceParsesWithEveryHyperparameter) {
   EXPECT_DOUBLE_EQ(c.model.width, 2.0);
   EXPECT_EQ(c.model.growth, 5);
   EXPECT_EQ(c.dendrites.layers, "dense");
+  EXPECT_EQ(c.dendrites.rules, "pb") << "the paper's space follows Perforated AI's rules";
 }
 
 TEST(SweepSpace, EachInvalidKindIsRejectedNamingTheKey) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dkws/dataset.hpp"
+#include "dkws/nn/tensor.hpp"
 #include "dkws/rng.hpp"
 
 namespace dkws::testing {
@@ -21,6 +22,24 @@ inline FeatureSet xor_set(int n, uint64_t seed) {
     s.y.push_back(a * b > 0);
   }
   return s;
+}
+
+// Train 400, val 200, test 400 rows of xor_set.
+inline TaskData xor_task() {
+  TaskData t;
+  t.name = "xor";
+  t.classes = {"different", "same"};
+  t.train = xor_set(400, 1);
+  t.val = xor_set(200, 2);
+  t.test = xor_set(400, 3);
+  return t;
+}
+
+// N(0, scale^2) entries.
+inline nn::Tensor random_tensor(nn::Shape shape, Rng& rng, double scale = 1.0) {
+  nn::Tensor t(std::move(shape));
+  for (float& v : t.data) v = float(scale * rng.normal());
+  return t;
 }
 
 }  // namespace dkws::testing

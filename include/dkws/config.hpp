@@ -65,6 +65,13 @@ struct DendriteSpec {
   double history_lookback = 1;         // EMA span of the validation score
   bool train_cascade = true;           // u_kj trainable in the neuron phase
   bool restart_only = false;           // the `restart` control arm: resets without dendrites
+  // "classic" (DESIGN.md section 3) or "pb", Perforated AI's own rules (src/train/tracker_pb.hpp,
+  // src/dendrite/candidates_pb.cpp). Only pb reads the keys below; under pb, p_max_epochs is the
+  // dendrite phase's safety cap and max_dendrite_tries + 1 consecutive failed cycles end a run.
+  std::string rules = "classic";
+  int initial_correlation_batches = 40;    // warm-up batches of a dendrite phase: nothing learns
+  bool train_dendrites = true;             // installed g_k keep learning in the neuron phase
+  std::string correlation_reduce = "sum";  // the per-batch correlation over batch x positions
 };
 
 // Training-time augmentation (all off by default). Waveform changes (time shift, noise mixing,

@@ -30,7 +30,8 @@ struct TrainResult {
   double best_val_acc = 0;
   double test_acc = 0;  // of the best-validation checkpoint
   double val_loss = 0;
-  int epochs_run = 0;
+  int epochs_run = 0;      // the epoch counter at the end (rules pb: reloads rewind it)
+  int epochs_trained = 0;  // every epoch trained, those a reload discarded included
   double train_seconds = 0;
   std::vector<EpochRecord> history;
   std::vector<std::vector<int>> test_confusion;  // [true][pred]

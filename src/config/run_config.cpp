@@ -49,7 +49,11 @@ json dendrite_json(const DendriteSpec& d) {
           {"raw_threshold", d.raw_threshold},
           {"history_lookback", d.history_lookback},
           {"train_cascade", d.train_cascade},
-          {"restart_only", d.restart_only}};
+          {"restart_only", d.restart_only},
+          {"rules", d.rules},
+          {"initial_correlation_batches", d.initial_correlation_batches},
+          {"train_dendrites", d.train_dendrites},
+          {"correlation_reduce", d.correlation_reduce}};
 }
 
 void check(bool ok, const std::string& source, const std::string& key, const std::string& why) {
@@ -135,7 +139,11 @@ RunConfig from_merged(const json& j, const std::string& source) {
                  d.at("raw_threshold"),
                  d.at("history_lookback"),
                  d.at("train_cascade"),
-                 d.at("restart_only")};
+                 d.at("restart_only"),
+                 d.at("rules"),
+                 d.at("initial_correlation_batches"),
+                 d.at("train_dendrites"),
+                 d.at("correlation_reduce")};
   const json& a = j.at("augment");
   auto numbers = [&](const char* key) {
     // Arrays are only type-checked as arrays by the merge; their elements are checked here.
@@ -165,17 +173,20 @@ json defaults_for(const json& user) {
     d.model.init = "torch";
     d.train.scheduler = "plateau";
   }
+  // Perforated AI's package uses a sigmoid dendrite unless told otherwise.
+  if (user.is_object() && user.contains("dendrites") && user["dendrites"].is_object() &&
+      user["dendrites"].value("rules", "") == "pb")
+    d.dendrites.activation = "sigmoid";
   return d.to_json();
 }
 
-// After an override changed model.family, the keys still at the old family's defaults take the
-// new family's (`--set model.family=audio_classifier` gets the paper's recipe, as a file would).
-void switch_family_defaults(json& merged, const std::string& old_family) {
-  const std::string family = merged["model"].value("family", old_family);
-  if (family == old_family) return;
-  const json before = defaults_for({{"model", {{"family", old_family}}}});
-  const json after = defaults_for({{"model", {{"family", family}}}});
-  for (const char* section : {"model", "train"})
+// After an override changed model.family (or dendrites.rules), the keys still at the old
+// defaults take the new ones (`--set model.family=audio_classifier` gets the paper's recipe, as a
+// file would).
+void switch_defaults(json& merged, const json& old) {
+  const json before = defaults_for(old), after = defaults_for(merged);
+  if (before == after) return;
+  for (const char* section : {"model", "train", "dendrites"})
     for (auto it = after[section].begin(); it != after[section].end(); ++it)
       if (merged[section][it.key()] == before[section][it.key()])
         merged[section][it.key()] = it.value();
@@ -221,7 +232,9 @@ void validate(const RunConfig& c, const std::string& src) {
   check_one_of(d.layers, {"all", "dense"}, src, "dendrites.layers");
   check_one_of(d.activation, {"tanh", "sigmoid", "relu"}, src, "dendrites.activation");
   check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites", "must be in 0..16");
-  check(d.max_dendrite_tries >= 1, src, "dendrites.max_dendrite_tries", "must be >= 1");
+  check_one_of(d.rules, {"classic", "pb"}, src, "dendrites.rules");
+  check(d.max_dendrite_tries >= (d.rules == "pb" ? 0 : 1), src, "dendrites.max_dendrite_tries",
+        d.rules == "pb" ? "must be >= 0" : "must be >= 1");
   check(d.n_epochs_to_switch >= 1, src, "dendrites.n_epochs_to_switch", "must be >= 1");
   check(d.p_epochs_to_switch >= 1, src, "dendrites.p_epochs_to_switch", "must be >= 1");
   check(d.p_max_epochs >= 1, src, "dendrites.p_max_epochs", "must be >= 1");
@@ -231,6 +244,9 @@ void validate(const RunConfig& c, const std::string& src) {
   for (double v : d.thresholds) check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
   check(d.raw_threshold >= 0, src, "dendrites.raw_threshold", "must be >= 0");
   check(d.history_lookback >= 1, src, "dendrites.history_lookback", "must be >= 1");
+  check(d.initial_correlation_batches >= 0, src, "dendrites.initial_correlation_batches",
+        "must be >= 0");
+  check_one_of(d.correlation_reduce, {"sum", "mean"}, src, "dendrites.correlation_reduce");
   const AugmentSpec& a = c.augment;
   check(a.variants >= 0 && a.variants <= 64, src, "augment.variants", "must be in 0..64");
   check(a.noise_prob >= 0 && a.noise_prob <= 1, src, "augment.noise_prob", "must be in [0, 1]");
@@ -291,7 +307,7 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = json{{*it, patch}};
   json merged = cfg.to_json();
   merge_checked(merged, patch, "--set", "");
-  switch_family_defaults(merged, cfg.model.family);
+  switch_defaults(merged, cfg.to_json());
   cfg = from_merged(merged, "--set");
   validate(cfg, "--set");
 }

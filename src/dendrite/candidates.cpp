@@ -33,6 +33,7 @@ void DendriteLayer::begin_candidates(int k, Rng& rng) {
   for (nn::Tensor* t : {&neg_mean_e_, &signed_scale_}) t->resize({channels_});
   count_ = 0;
   epoch_count_ = 0;
+  pb_.active = false;
 }
 
 std::vector<Param*> DendriteLayer::candidate_params() {
@@ -54,18 +55,10 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
   for (size_t c = 0; c < C; ++c) sum_e_[c] += batch_e[c];
   count_ += double(positions);
   epoch_count_ += double(positions);
-  const nn::ForwardContext eval{false, nullptr};
   for (Candidate& cand : candidates_) {
-    cand.g->forward(x, cand.a, eval);
-    add_cascade(cand.u, cand.a);
-    cand.d.resize(cand.a.shape);
-    activate_all(act_, cand.a.ptr(), cand.d.ptr(), cand.a.size());
-    std::vector<float>& batch_d = batch_sum_d_;
-    batch_d.assign(C, 0.f);
-    accumulate_channel_sum(cand.d.ptr(), batch_d.data(), positions, C);
-    std::vector<float>& de = batch_de_;
-    de.assign(C, 0.f);
-    accumulate_channel_dot(cand.d.ptr(), e.ptr(), de.data(), positions, C);
+    candidate_forward(cand, x, e);
+    const std::vector<float>& batch_d = batch_sum_d_;
+    const std::vector<float>& de = batch_de_;
 
     // This batch's covariance with the running means, added to the epoch's:
     // sum_p (d - md)(e - me) = sum de - md sum e - me sum d + P md me.
@@ -83,14 +76,34 @@ void DendriteLayer::train_candidates(const Tensor& x, const Tensor& e) {
       neg_mean_e_[c] = float(-sum_e_[c] / count_);
       signed_scale_[c] = float(-sign / n);
     }
-    cand.dA.resize(cand.a.shape);
-    shift_scale_rows(neg_mean_e_.ptr(), signed_scale_.ptr(), e.ptr(), cand.dA.ptr(), positions, C);
-    scale_by_slope_inplace(act_, cand.a.ptr(), cand.d.ptr(), cand.dA.ptr(), cand.dA.size());
-    cand.g->backward(x, cand.a, cand.dA, nullptr);
-    for (size_t j = 0; j < cand.u.size(); ++j)
-      accumulate_channel_dot(cand.dA.ptr(), dendrites_[j].h.ptr(), cand.u[j].grad.ptr(), positions,
-                             C);
+    candidate_backward(cand, x, e, neg_mean_e_, signed_scale_);
   }
+}
+
+void DendriteLayer::candidate_forward(Candidate& cand, const Tensor& x, const Tensor& e) {
+  const nn::ForwardContext eval{false, nullptr};
+  cand.g->forward(x, cand.a, eval);
+  add_cascade(cand.u, cand.a);
+  cand.d.resize(cand.a.shape);
+  activate_all(act_, cand.a.ptr(), cand.d.ptr(), cand.a.size());
+  // Batch sums per channel in float (vectorised): sum_p d and sum_p d e.
+  const size_t C = size_t(channels_), positions = e.size() / C;
+  batch_sum_d_.assign(C, 0.f);
+  accumulate_channel_sum(cand.d.ptr(), batch_sum_d_.data(), positions, C);
+  batch_de_.assign(C, 0.f);
+  accumulate_channel_dot(cand.d.ptr(), e.ptr(), batch_de_.data(), positions, C);
+}
+
+void DendriteLayer::candidate_backward(Candidate& cand, const Tensor& x, const Tensor& e,
+                                       const Tensor& shift, const Tensor& scale) {
+  const size_t C = size_t(channels_), positions = e.size() / C;
+  cand.dA.resize(cand.a.shape);
+  shift_scale_rows(shift.ptr(), scale.ptr(), e.ptr(), cand.dA.ptr(), positions, C);
+  scale_by_slope_inplace(act_, cand.a.ptr(), cand.d.ptr(), cand.dA.ptr(), cand.dA.size());
+  cand.g->backward(x, cand.a, cand.dA, nullptr);
+  for (size_t j = 0; j < cand.u.size(); ++j)
+    accumulate_channel_dot(cand.dA.ptr(), dendrites_[j].h.ptr(), cand.u[j].grad.ptr(), positions,
+                           C);
 }
 
 std::vector<std::vector<double>> DendriteLayer::epoch_scores() const {
@@ -106,6 +119,7 @@ std::vector<std::vector<double>> DendriteLayer::epoch_scores() const {
 }
 
 double DendriteLayer::epoch_score() const {
+  if (pb_.active) return pb_score();
   const auto scores = epoch_scores();
   if (scores.empty()) return 0;
   double total = 0;
@@ -124,22 +138,29 @@ void DendriteLayer::reset_epoch_scores() {
 
 void DendriteLayer::install_best_candidates() {
   if (candidates_.empty()) return;
+  if (pb_.active) return install_pb_candidates();
   const auto scores = epoch_scores();
   std::vector<size_t> best(size_t(channels_), 0);
   for (int c = 0; c < channels_; ++c)
     for (size_t k = 1; k < scores.size(); ++k)
       if (scores[k][size_t(c)] > scores[best[size_t(c)]][size_t(c)]) best[size_t(c)] = k;
 
-  // The new dendrite takes, channel by channel, the winning candidate's weight row and cascade.
-  Candidate& first = candidates_[0];
+  install_candidate_rows(best);
+}
+
+void DendriteLayer::install_candidate_rows(const std::vector<size_t>& pick) {
+  // The new dendrite takes, channel by channel, the picked candidate's weight row (from its pb
+  // snapshot when it has one) and its cascade weights as they are now.
   Rng unused(0);
-  std::unique_ptr<nn::Layer> g = first.g->clone_shape(unused);
+  std::unique_ptr<nn::Layer> g = candidates_[0].g->clone_shape(unused);
   auto dst = g->params();
   for (size_t pi = 0; pi < dst.size(); ++pi) {
     const size_t row = dst[pi]->value.size() / size_t(channels_);
     for (int c = 0; c < channels_; ++c) {
-      const Param* src = candidates_[best[size_t(c)]].g->params()[pi];
-      std::copy_n(src->value.ptr() + size_t(c) * row, row, dst[pi]->value.ptr() + size_t(c) * row);
+      const Candidate& src = candidates_[pick[size_t(c)]];
+      const float* from =
+          src.pb.snapshot.empty() ? src.g->params()[pi]->value.ptr() : src.pb.snapshot[pi].data();
+      std::copy_n(from + size_t(c) * row, row, dst[pi]->value.ptr() + size_t(c) * row);
     }
   }
   const size_t k = dendrites_.size();
@@ -147,8 +168,9 @@ void DendriteLayer::install_best_candidates() {
   Dendrite& d = dendrites_.back();
   for (size_t j = 0; j < k; ++j)
     for (int c = 0; c < channels_; ++c)
-      d.u[j].value[size_t(c)] = candidates_[best[size_t(c)]].u[j].value[size_t(c)];
+      d.u[j].value[size_t(c)] = candidates_[pick[size_t(c)]].u[j].value[size_t(c)];
   candidates_.clear();
+  pb_.active = false;
 }
 
 }  // namespace dkws::dendrite

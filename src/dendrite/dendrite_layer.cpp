@@ -79,12 +79,13 @@ void DendriteLayer::forward(const Tensor& x, Tensor& y, const nn::ForwardContext
 // Reference: DendriteLayer::backward_reference (dendrite_reference.cpp).
 void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
   base_->backward(x, y, dy, dx);
+  if (pb_.track_error) update_error_mean(dy);
   // Every dendrite is in the same phase; when none learns (dendrite phase) and the input error
   // goes through f alone, the dendrite errors are not needed at all.
   const bool through_g = !perforated_ && dx;
   const bool needed = !dendrites_.empty() && (dendrites_[0].learns() || through_g);
   if (!needed) {
-    if (!candidates_.empty()) train_candidates(x, dy);
+    if (!candidates_.empty()) pb_.active ? train_pb_candidates(x, dy) : train_candidates(x, dy);
     return;
   }
   // da_k is needed to train u_k* and, through the cascade, for a lower dendrite's da: both inside
@@ -137,7 +138,7 @@ void DendriteLayer::backward(const Tensor& x, const Tensor& y, const Tensor& dy,
     if (through)
       for (size_t i = 0; i < dx->size(); ++i) (*dx)[i] += dx_scratch_[i];
   }
-  if (!candidates_.empty()) train_candidates(x, dy);
+  if (!candidates_.empty()) pb_.active ? train_pb_candidates(x, dy) : train_candidates(x, dy);
 }
 
 std::vector<Param*> DendriteLayer::params() {
@@ -180,10 +181,10 @@ void DendriteLayer::add_dendrite(std::unique_ptr<nn::Layer> g) {
   dendrites_.push_back(std::move(d));
 }
 
-void DendriteLayer::set_neuron_phase(bool train_cascade) {
+void DendriteLayer::set_neuron_phase(bool train_cascade, bool train_dendrites) {
   for (Param* p : base_->params()) p->trainable = true;
   for (Dendrite& d : dendrites_) {
-    for (Param* p : d.g->params()) p->trainable = !perforated_;
+    for (Param* p : d.g->params()) p->trainable = !perforated_ || train_dendrites;
     d.v.trainable = true;
     for (Param& u : d.u) u.trainable = train_cascade;
   }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dendrite/activation.hpp"
+#include "dendrite/candidates_pb.hpp"
 #include "dkws/nn/layer.hpp"
 
 namespace dkws::dendrite {
@@ -47,9 +48,10 @@ class DendriteLayer final : public nn::Layer {
   double macs_per_item(const nn::Shape& in) const override;
 
   nn::Layer& base() { return *base_; }
-  // Without dendrites or candidates the layer computes exactly its base.
+  // Without dendrites or candidates the layer computes exactly its base (unless it must see the
+  // errors to average them).
   nn::Layer* transparent_base() override {
-    return dendrites_.empty() && candidates_.empty() ? base_.get() : nullptr;
+    return dendrites_.empty() && candidates_.empty() && !pb_.track_error ? base_.get() : nullptr;
   }
   int dendrites() const { return int(dendrites_.size()); }
   int channels() const { return channels_; }
@@ -59,8 +61,9 @@ class DendriteLayer final : public nn::Layer {
   // Installs g with v = 0 and u = 0, so outputs do not change. g must have f's shape.
   void add_dendrite(std::unique_ptr<nn::Layer> g);
   // Trainable flags for the neuron phase: f, v, and u (if train_cascade) trainable; g_k trainable
-  // only when not perforated (gd trains everything jointly).
-  void set_neuron_phase(bool train_cascade);
+  // when not perforated (gd trains everything jointly) or when train_dendrites (pb's update mode:
+  // g_k learns from v_k's error, its input error still perforated).
+  void set_neuron_phase(bool train_cascade, bool train_dendrites = false);
   // Freezes every installed parameter (dendrite phase: only candidates learn).
   void freeze_all();
 
@@ -78,6 +81,17 @@ class DendriteLayer final : public nn::Layer {
   // Installs, per channel, the candidate with the highest score this epoch; drops the candidates.
   void install_best_candidates();
   void drop_candidates() { candidates_.clear(); }
+
+  // --- the pb rules (candidates_pb.hpp) ---
+  // While on, every backward moves e-bar toward the batch mean of e (neuron phase).
+  void track_error_mean(bool on);
+  const std::vector<double>& error_mean() const { return pb_.error_mean; }
+  void set_error_mean(std::vector<double> mean);
+  // Starts K candidates with weights and biases ~ N(0, stddev^2), cascade weights 0.
+  void begin_pb_candidates(int k, Rng& rng, const PbCandidateOptions& options);
+  // Ends a dendrite-phase epoch: true when it improved, and then the candidates are snapshot.
+  bool end_pb_epoch();
+  const PbCandidateStats& pb_stats(int k) const { return candidates_[size_t(k)].pb; }
   // For tests and export: installed dendrite k's layer, last activation h_k, and v_k / u_kj.
   nn::Layer& dendrite_layer(int k) { return *dendrites_[size_t(k)].g; }
   const nn::Tensor& dendrite_output(int k) const { return dendrites_[size_t(k)].h; }
@@ -105,12 +119,25 @@ class DendriteLayer final : public nn::Layer {
     nn::Tensor a, d, dA;
     std::vector<double> sum_d;  // running sum of d per channel over the phase
     std::vector<double> epoch_cov;
+    PbCandidateStats pb;
   };
 
   // sum_{j<k} u_j (.) h_j added into a (channels-last, any rank).
   void add_cascade(const std::vector<nn::Param>& u, nn::Tensor& a) const;
   void train_candidates(const nn::Tensor& x, const nn::Tensor& e);
   void train_candidates_reference(const nn::Tensor& x, const nn::Tensor& e);
+  void train_pb_candidates(const nn::Tensor& x, const nn::Tensor& e);
+  void update_error_mean(const nn::Tensor& e);
+  void install_pb_candidates();
+  // Installs candidate pick[c]'s row for each channel c and drops the candidates.
+  void install_candidate_rows(const std::vector<size_t>& pick);
+  double pb_score() const;  // mean over channels of the best candidate's |C|
+  // The candidate's output d = sigma(g(x) + cascade) into cand.a / cand.d, and its batch sums
+  // per channel: sum_p d into batch_sum_d_, sum_p d e into batch_de_.
+  void candidate_forward(Candidate& cand, const nn::Tensor& x, const nn::Tensor& e);
+  // Backpropagates dA = scale_c (e + shift_c) sigma'(a) into g's and the cascade's gradients.
+  void candidate_backward(Candidate& cand, const nn::Tensor& x, const nn::Tensor& e,
+                          const nn::Tensor& shift, const nn::Tensor& scale);
 
   std::unique_ptr<nn::Layer> base_;
   Activation act_;
@@ -124,6 +151,7 @@ class DendriteLayer final : public nn::Layer {
   // Candidate training scratch, one value per channel.
   std::vector<float> batch_sum_e_, batch_sum_d_, batch_de_;
   nn::Tensor neg_mean_e_, signed_scale_;
+  PbLayerState pb_;
 };
 
 // Builds a DendriteLayer from its config(); the model stage's dkws::layer_from_config calls it.

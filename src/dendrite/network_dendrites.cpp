@@ -43,7 +43,10 @@ void add_gd_dendrites(nn::Sequential& net, const DendriteSpec& spec, Rng& rng) {
 }
 
 void set_neuron_phase(nn::Sequential& net, const DendriteSpec& spec) {
-  for (DendriteLayer* layer : wrapped_layers(net)) layer->set_neuron_phase(spec.train_cascade);
+  // pb: cascade weights stay frozen; installed dendrites learn when train_dendrites says so.
+  const bool pb = spec.rules == "pb";
+  for (DendriteLayer* layer : wrapped_layers(net))
+    layer->set_neuron_phase(pb ? false : spec.train_cascade, pb && spec.train_dendrites);
 }
 
 size_t base_param_count(nn::Sequential& net) {

@@ -15,7 +15,7 @@ SwitchDecision SwitchTracker::observe(double val_score) {
   have_ema_ = true;
 
   SwitchDecision d;
-  if (ema_ * (1.0 - threshold()) > best_ && ema_ - spec_.raw_threshold > best_) {
+  if (beats_best(ema_, best_, threshold(), spec_.raw_threshold)) {
     best_ = ema_;
     since_best_ = 0;
     committed_ = current_;

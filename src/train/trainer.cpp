@@ -2,6 +2,7 @@
 // decisions; a restructure reverts to the best checkpoint and then, by mode, restarts (control
 // arm), adds dendrites directly (gd) or runs a dendrite phase and installs its winners (cc).
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include <fmt/core.h>
@@ -13,6 +14,7 @@
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "train/epoch.hpp"
+#include "train/pb_checkpoint.hpp"
 #include "train/tracker.hpp"
 #include "train/train_state.hpp"
 
@@ -32,7 +34,8 @@ class Trainer {
         cfg_(cfg),
         data_(data),
         opt_(opt),
-        tracker_(cfg.dendrites, cfg.train.early_stopping),
+        tracker_(make_tracker(cfg.dendrites, cfg.train.scheduler == "plateau",
+                              cfg.train.early_stopping)),
         rng_(cfg.train.seed * 0x2545F4914F6CDD1Dull + 7),
         bar_("train", size_t(cfg.train.epochs), opt.quiet) {
     if (cfg.augment.enabled()) {
@@ -52,13 +55,19 @@ class Trainer {
 
  private:
   bool dendritic() const { return cfg_.dendrites.mode == "gd" || cfg_.dendrites.mode == "cc"; }
-  void reset_optimiser() {
-    adam_ = std::make_unique<nn::Adam>(net_.params(), float(cfg_.train.lr));
+  bool pb() const { return cfg_.dendrites.rules == "pb"; }
+  // pb's error means matter only where a dendrite phase will read them.
+  bool tracks_errors() const { return pb() && cfg_.dendrites.mode == "cc"; }
+  // Adam at the initial rate, or `start_steps` scheduler steps below it (pb's rate search).
+  void reset_optimiser(int start_steps = 0) {
+    const double lr = cfg_.train.lr * std::pow(cfg_.train.plateau_factor, start_steps);
+    adam_ = std::make_unique<nn::Adam>(net_.params(), float(lr));
     scheduler_ = std::make_unique<nn::ReduceLROnPlateau>(true, float(cfg_.train.plateau_factor),
                                                          cfg_.train.plateau_patience);
   }
   EpochRecord begin_record(char phase) {
     EpochRecord rec;
+    ++epochs_trained_;
     rec.epoch = ++epoch_;
     rec.phase.assign(1, phase);
     rec.lr = adam_->lr();
@@ -87,12 +96,27 @@ class Trainer {
   bool load_state(double& elapsed);
   void restructure();
   void dendrite_phase();
+  // pb's warm-up must end inside a dendrite phase's first epoch.
+  void check_warmup_fits() const {
+    const size_t batches =
+        (data_.train.size() + size_t(cfg_.train.batch_size) - 1) / size_t(cfg_.train.batch_size);
+    if (size_t(cfg_.dendrites.initial_correlation_batches) >= batches)
+      throw Error(fmt::format(
+          "dendrites.initial_correlation_batches: {} must be below the {} batches per epoch",
+          cfg_.dendrites.initial_correlation_batches, batches));
+  }
+  // pb: a checkpoint of the live run (with its net and optimiser, or neither), and a reload.
+  PbCheckpoint capture(bool with_net, bool with_optimiser);
+  void reload(const PbCheckpoint& c);
+  void rate_search(const SwitchDecision& d);
+  nlohmann::json pb_state();
+  void load_pb_state(const nlohmann::json& j, const std::string& source);
 
   nn::Sequential& net_;
   const RunConfig& cfg_;
   const TaskData& data_;
   const TrainOptions& opt_;
-  SwitchTracker tracker_;
+  std::unique_ptr<Tracker> tracker_;
   Rng rng_;
   Progress bar_;
   std::unique_ptr<nn::Adam> adam_;
@@ -102,6 +126,8 @@ class Trainer {
   std::optional<EpochAugment> augment_;
   TrainResult result_;
   int epoch_ = 0;
+  int epochs_trained_ = 0;  // every epoch trained, including those a pb reload discarded
+  PbCheckpoint pb_best_, pb_post_install_, pb_kept_;  // pb: best, after install, better run
 };
 
 bool Trainer::neuron_epoch() {
@@ -114,32 +140,38 @@ bool Trainer::neuron_epoch() {
   const EvalResult val = evaluate(net_, data_.val);
   rec.val_acc = val.accuracy;
   rec.val_loss = val.loss;
+  const float lr_before = adam_->lr();
   if (cfg_.train.scheduler == "plateau")
     adam_->set_lr(scheduler_->step(float(val.accuracy), adam_->lr()));
 
-  const SwitchDecision d = tracker_.observe(val.accuracy);
-  rec.val_score = tracker_.smoothed_score();
+  const SwitchDecision d = tracker_->observe(val.accuracy, adam_->lr() < lr_before);
+  rec.val_score = tracker_->smoothed_score();
   if (d.new_best) {
     best_ = clone_net(net_);
     result_.best_epoch = epoch_;
     result_.best_val_acc = val.accuracy;
     result_.val_loss = val.loss;
   }
-  if (d.action == SwitchAction::kContinue) {
-    finish_record(rec, start);
-    return true;
-  }
   rec.event = d.reason;
   finish_record(rec, start);
+  if (pb() && d.new_best) pb_best_ = capture(false, false);
+  if (d.search != RateSearch::kNone) {
+    rate_search(d);
+    return true;
+  }
+  if (d.action == SwitchAction::kContinue) return true;
+  const int switched_at = epoch_;
   // Every switch reverts to the best checkpoint, discarding dendrites that never beat it.
   net_ = clone_net(best_);
+  if (pb()) reload(pb_best_);
   result_.transitions.push_back(
-      {{"epoch", epoch_},
+      {{"epoch", switched_at},
        {"action", d.action == SwitchAction::kComplete ? "complete" : "restructure"},
        {"reason", d.reason},
-       {"dendrites", dendritic() ? dendrite::dendrite_count(net_) : tracker_.committed_steps()},
+       {"dendrites", dendritic() ? dendrite::dendrite_count(net_) : tracker_->committed_steps()},
        {"params", net_.count_params()},
-       {"best_val", tracker_.best_score()}});
+       {"best_val", tracker_->best_score()}});
+  if (pb()) result_.transitions.back()["resumed_at"] = epoch_;
   if (d.action == SwitchAction::kComplete) return false;
   restructure();
   return true;
@@ -148,9 +180,14 @@ bool Trainer::neuron_epoch() {
 void Trainer::restructure() {
   if (cfg_.dendrites.mode == "gd") dendrite::add_gd_dendrites(net_, cfg_.dendrites, rng_);
   if (cfg_.dendrites.mode == "cc") dendrite_phase();
-  tracker_.restructured(1);
+  tracker_->restructured(1);
   if (dendritic()) dendrite::set_neuron_phase(net_, cfg_.dendrites);
   reset_optimiser();  // restart at the initial rate, as every arm with switches does
+  if (tracks_errors()) set_error_means(net_, {}, true);
+  if (pb()) {
+    pb_post_install_ = capture(true, false);
+    result_.transitions.back()["installed_at"] = epoch_;
+  }
   result_.transitions.back()["dendrites_after"] = dendritic() ? dendrite::dendrite_count(net_) : 0;
   result_.transitions.back()["params_after"] = net_.count_params();
 }
@@ -159,9 +196,14 @@ void Trainer::dendrite_phase() {
   const DendriteSpec& ds = cfg_.dendrites;
   auto layers = dendrite::wrapped_layers(net_);
   std::vector<nn::Param*> candidates;
+  const dendrite::PbCandidateOptions pb_options{
+      ds.initial_correlation_batches, ds.correlation_reduce == "mean", 0.01 * ds.init_multiplier};
   for (auto* layer : layers) {
     layer->freeze_all();
-    layer->begin_candidates(ds.candidates, rng_);
+    if (pb())
+      layer->begin_pb_candidates(ds.candidates, rng_, pb_options);
+    else
+      layer->begin_candidates(ds.candidates, rng_);
     for (nn::Param* p : layer->candidate_params()) candidates.push_back(p);
   }
   nn::Adam candidate_opt(candidates, float(cfg_.train.lr));
@@ -170,19 +212,27 @@ void Trainer::dendrite_phase() {
   for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
     const auto start = Clock::now();
     EpochRecord rec = begin_record('P');
+    if (pb()) rec.lr = candidate_opt.lr();
     for (auto* layer : layers) layer->reset_epoch_scores();
     const EpochStats st = train_epoch(net_, candidate_opt, candidates, data_.train,
                                       cfg_.train.batch_size, rng_, scratch_, epoch_augment());
     rec.train_loss = st.loss;
     rec.train_acc = st.acc;
     rec.val_acc = result_.history.empty() ? 0 : result_.history.back().val_acc;
-    rec.val_score = tracker_.smoothed_score();
+    rec.val_score = tracker_->smoothed_score();
     double total = 0;
     for (auto* layer : layers) {
       rec.dendrite_scores.push_back(layer->epoch_score());
       total += rec.dendrite_scores.back();
     }
-    const bool improved = total > best_score;
+    bool improved = total > best_score;
+    if (pb()) {
+      improved = false;
+      for (auto* layer : layers) improved = layer->end_pb_epoch() || improved;
+      // The run's plateau scheduler keeps stepping, on the (unchanging) validation score.
+      if (cfg_.train.scheduler == "plateau")
+        candidate_opt.set_lr(scheduler_->step(float(rec.val_acc), candidate_opt.lr()));
+    }
     if (improved) best_score = total, since_best = 0;
     const bool done = !improved && ++since_best >= ds.p_epochs_to_switch;
     if (done) rec.event = "dendrite scores stalled: installing";
@@ -193,6 +243,62 @@ void Trainer::dendrite_phase() {
   for (auto* layer : layers) layer->install_best_candidates();
 }
 
+PbCheckpoint Trainer::capture(bool with_net, bool with_optimiser) {
+  PbCheckpoint c;
+  if (with_net) c.net = clone_net(net_);
+  c.epoch = epoch_;
+  c.error_means = error_means(net_);
+  if (with_optimiser) c.adam = adam_->state(), c.scheduler = scheduler_->state();
+  c.history = result_.history;
+  return c;
+}
+
+// Puts a checkpoint back; the epoch counter goes back with it, so the epochs it discards do not
+// count toward the budget.
+void Trainer::reload(const PbCheckpoint& c) {
+  if (c.net) net_ = clone_net(*c.net);
+  epoch_ = c.epoch;
+  result_.history = c.history;
+  set_error_means(net_, c.error_means, tracks_errors());
+  if (c.adam.is_null()) return;
+  reset_optimiser();
+  adam_->load_state(c.adam);
+  scheduler_->load_state(c.scheduler);
+}
+
+void Trainer::rate_search(const SwitchDecision& d) {
+  const int at = epoch_;
+  if (d.search == RateSearch::kTryLowerStart) {
+    pb_kept_ = capture(true, true);
+    reload(pb_post_install_);
+    reset_optimiser(d.start_steps);
+  } else {
+    reload(pb_kept_);
+  }
+  result_.transitions.push_back({{"epoch", at},
+                                 {"action", "rate search"},
+                                 {"reason", d.reason},
+                                 {"resumed_at", epoch_},
+                                 {"lr", adam_->lr()}});
+}
+
+nlohmann::json Trainer::pb_state() {
+  return {{"epochs_trained", epochs_trained_},
+          {"error_means", error_means(net_)},
+          {"best", to_json(pb_best_)},
+          {"post_install", to_json(pb_post_install_)},
+          {"kept", to_json(pb_kept_)}};
+}
+
+void Trainer::load_pb_state(const nlohmann::json& j, const std::string& source) {
+  epochs_trained_ = j.at("epochs_trained");
+  set_error_means(net_, j.at("error_means").get<std::vector<std::vector<double>>>(),
+                  tracks_errors());
+  pb_best_ = pb_checkpoint_from_json(j.at("best"), source);
+  pb_post_install_ = pb_checkpoint_from_json(j.at("post_install"), source);
+  pb_kept_ = pb_checkpoint_from_json(j.at("kept"), source);
+}
+
 void Trainer::save_state(double elapsed) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& r : result_.history) history.push_back(to_json(r));
@@ -201,7 +307,7 @@ void Trainer::save_state(double elapsed) {
                                 {"best", net_to_json(best_)},
                                 {"adam", adam_->state()},
                                 {"scheduler", scheduler_->state()},
-                                {"tracker", tracker_.state()},
+                                {"tracker", tracker_->state()},
                                 {"rng", rng_.state()},
                                 {"result",
                                  {{"best_epoch", result_.best_epoch},
@@ -209,7 +315,10 @@ void Trainer::save_state(double elapsed) {
                                   {"val_loss", result_.val_loss},
                                   {"transitions", result_.transitions},
                                   {"history", history}}}};
-  write_state_file(net_, state);
+  if (!pb()) return write_state_file(net_, state);
+  nlohmann::json with_pb = state;
+  with_pb["pb"] = pb_state();
+  write_state_file(net_, with_pb);
 }
 
 // The state file is a model file (see model_file.hpp) of the live network whose
@@ -240,7 +349,7 @@ bool Trainer::load_state(double& elapsed) {
     reset_optimiser();
     adam_->load_state(j.at("adam"));
     scheduler_->load_state(j.at("scheduler"));
-    tracker_.load_state(j.at("tracker"));
+    tracker_->load_state(j.at("tracker"));
     rng_.set_state(j.at("rng").get<std::array<uint64_t, 6>>());
     const auto& r = j.at("result");
     result_.best_epoch = r.at("best_epoch");
@@ -249,6 +358,8 @@ bool Trainer::load_state(double& elapsed) {
     result_.transitions = r.at("transitions");
     result_.history.clear();
     for (const auto& h : r.at("history")) result_.history.push_back(epoch_record_from_json(h));
+    epochs_trained_ = epoch_;
+    if (pb()) load_pb_state(j.at("pb"), source);
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: unreadable training state ({}); remove it to start over", source,
                             e.what()));
@@ -263,8 +374,13 @@ TrainResult Trainer::run() {
     dendrite::wrap_layers(net_, cfg_.dendrites);
     dendrite::set_neuron_phase(net_, cfg_.dendrites);
   }
+  if (tracks_errors()) {
+    check_warmup_fits();
+    set_error_means(net_, {}, true);
+  }
   reset_optimiser();
   best_ = clone_net(net_);
+  if (pb()) pb_best_ = capture(false, false);
   double before = 0;  // training seconds spent before a resume
   // Said even under --quiet: a resumed run is not the run the user may think they started.
   if (!opt_.state_path.empty() && load_state(before))
@@ -280,6 +396,7 @@ TrainResult Trainer::run() {
   bar_.finish();
   net_ = std::move(best_);
   result_.epochs_run = epoch_;
+  result_.epochs_trained = epochs_trained_;
   result_.train_seconds = before + seconds_since(t0);
   if (!opt_.state_path.empty()) write_state_file(net_, nullptr);
   const EvalResult test = evaluate(net_, data_.test);
