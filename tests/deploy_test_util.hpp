@@ -30,7 +30,7 @@ inline DeployCase deploy_case(const std::string& name, size_t max_clips) {
                              t / "model.json");
   deploy::QuantizeRunOptions opt;
   opt.data_dir = data_dir();
-  opt.cache_dir = std::filesystem::current_path() / "deploy_test_cache";
+  opt.cache_dir = test_cache_dir("deploy");
   opt.quiet = true;
   c.q = deploy::quantize_run(t.path(), opt).q;
   TaskSpec spec;

@@ -172,8 +172,8 @@ TEST(ExportCli, BadInputGetsAOneLineError) {
       (source_dir() / "tests" / "fixtures" / "deploy" / "cc_kws12.json").string();
   expect_cli_error("export '" + cc + "' --format tflite" + out, "unknown format 'tflite'");
   if (!have_data()) GTEST_SKIP() << "no data at " << data_dir();
-  const std::string data = " --data '" + data_dir().string() + "' --cache '" +
-                           (fs::current_path() / "deploy_test_cache").string() + "'";
+  const std::string data =
+      " --data '" + data_dir().string() + "' --cache '" + test_cache_dir("deploy").string() + "'";
   // The target's input rate differs from the model's front end.
   fs::copy_file(cc, t / "model.json");
   expect_cli_error("export '" + (t / "model.json").string() + "' --rate 8000" + data + out,

@@ -74,9 +74,10 @@ TEST(FeaturesCli, TaskAndFileAreMutuallyExclusive) {
 TEST(FeaturesCli, ExportsKws12AsNpy) {
   if (!dkws::testing::have_data()) GTEST_SKIP() << "no shared data";
   TempDir t;
-  // The repository's cache makes this a read of cached rows rather than a full extraction.
+  // A cache kept under the build folder makes later runs a read of cached rows rather than a
+  // full extraction.
   const auto r = run_cli("features --task kws12 -q --data \"" + dkws::testing::data_dir().string() +
-                         "\" --cache \"" + (dkws::testing::source_dir() / ".cache/dkws").string() +
+                         "\" --cache \"" + dkws::testing::test_cache_dir("features").string() +
                          "\" --out \"" + (t / "feat").string() + "\"");
   ASSERT_EQ(r.exit_code, 0) << r.output;
 

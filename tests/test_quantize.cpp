@@ -167,7 +167,7 @@ TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
                 t / "model.json");
   deploy::QuantizeRunOptions opt;
   opt.data_dir = dkws::testing::data_dir();
-  opt.cache_dir = fs::current_path() / "deploy_test_cache";
+  opt.cache_dir = dkws::testing::test_cache_dir("deploy");
   opt.quiet = true;
   const auto r = deploy::quantize_run(t.path(), opt);
   std::printf("%s: float val %.4f test %.4f | int8 val %.4f test %.4f | %zu bytes\n",

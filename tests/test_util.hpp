@@ -23,6 +23,11 @@ inline std::filesystem::path source_dir() {
 inline std::filesystem::path data_dir() {
   return shared_dir() / "data";
 }
+// A feature cache kept between test runs, under the build folder (never in the source tree);
+// `name` keeps caches of different front ends apart.
+inline std::filesystem::path test_cache_dir(const std::string& name) {
+  return std::filesystem::path(DKWS_TEST_CACHE_DIR) / name;
+}
 inline bool have_data() {
   return std::filesystem::exists(data_dir() / "speech_commands_v2_test" / "splits.tsv");
 }

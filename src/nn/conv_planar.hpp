@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "nn/conv_geom.hpp"
+#include "nn/madd.hpp"
 #include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
@@ -150,13 +151,13 @@ class PlanarConv {
     for (size_t k = 0; k < groups; ++k) {
       const float* x = xp + k * kPos;
       v16f acc = b;
-      for (int t = 0; t < kTaps; ++t) acc += wt[t] * spread(x + off[size_t(t)], idx);
+      for (int t = 0; t < kTaps; ++t) acc = madd(wt[t], spread(x + off[size_t(t)], idx), acc);
       std::memcpy(grid_.data() + k * 16, &acc, sizeof acc);
     }
     for (size_t q = groups * kPos; q < span; ++q)  // the last few positions
       for (int o = 0; o < OUT; ++o) {
         float s = bias[o];
-        for (int t = 0; t < kTaps; ++t) s += w[o * kTaps + t] * xp[q + off[size_t(t)]];
+        for (int t = 0; t < kTaps; ++t) s = madd(w[o * kTaps + t], xp[q + off[size_t(t)]], s);
         grid_[q * OUT + size_t(o)] = s;
       }
   }
@@ -174,14 +175,14 @@ class PlanarConv {
       std::memcpy(&d, dy_grid_.data() + k * 16, sizeof d);
       const float* x = xp + k * kPos;
       bacc += d;
-      for (int t = 0; t < kTaps; ++t) acc[t] += d * spread(x + off[size_t(t)], idx);
+      for (int t = 0; t < kTaps; ++t) acc[t] = madd(d, spread(x + off[size_t(t)], idx), acc[t]);
     }
     for (int o = 0; o < OUT; ++o) {
       for (int t = 0; t < kTaps; ++t) {
         float s = 0;
         for (size_t l = size_t(o); l < 16; l += OUT) s += acc[t][l];
         for (size_t q = groups * kPos; q < span; ++q)
-          s += dy_grid_[q * OUT + size_t(o)] * xp[q + off[size_t(t)]];
+          s = madd(dy_grid_[q * OUT + size_t(o)], xp[q + off[size_t(t)]], s);
         dw[o * kTaps + t] += s;
       }
       float s = 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "nn/conv_geom.hpp"
+#include "nn/madd.hpp"
 #include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
@@ -36,7 +37,7 @@ inline void conv_tile(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t 
       for (int v = 0; v < V; ++v) bj[v] = load8(bs + ptrdiff_t(j) * ldb + 8 * v);
       for (int r = 0; r < R; ++r) {
         const float xv = ar[r][j];
-        for (int v = 0; v < V; ++v) acc[r][v] += xv * bj[v];
+        for (int v = 0; v < V; ++v) acc[r][v] = madd(xv, bj[v], acc[r][v]);
       }
     }
   }
@@ -209,7 +210,7 @@ inline void wgrad_tile(const float* a, const ConvGeom& g, const float* __restric
         v8f dq[V];
         for (int v = 0; v < V; ++v) dq[v] = load8(dr + ptrdiff_t(q) * ldy + 8 * v);
         for (int jj = 0; jj < J; ++jj)
-          for (int v = 0; v < V; ++v) acc[jj][v] += aq[jj] * dq[v];
+          for (int v = 0; v < V; ++v) acc[jj][v] = madd(aq[jj], dq[v], acc[jj][v]);
       }
     }
   for (int jj = 0; jj < J; ++jj)
@@ -306,10 +307,10 @@ inline void conv_dot_tile(const float* a, ptrdiff_t astride, int nseg, ptrdiff_t
       int j = 0;
       for (; j + 8 <= len; j += 8) {
         const v8f wv = load8(ws + j);
-        for (int r = 0; r < R; ++r) acc[r] += load8(as + r * astride + j) * wv;
+        for (int r = 0; r < R; ++r) acc[r] = madd(load8(as + r * astride + j), wv, acc[r]);
       }
       for (; j < len; ++j)
-        for (int r = 0; r < R; ++r) tail[r] += as[r * astride + j] * ws[j];
+        for (int r = 0; r < R; ++r) tail[r] = madd(as[r * astride + j], ws[j], tail[r]);
     }
     for (int r = 0; r < R; ++r) y[r * ldy + o] = bias[o] + (hsum8(acc[r]) + tail[r]);
   }
@@ -373,7 +374,8 @@ inline void wgrad_tile_all_taps(const float* xp, const ConvGeom& g, const float*
         for (int s = 0; s < NSEG; ++s) {
           const float* __restrict aq = ar + s * aseg + ptrdiff_t(q) * g.c;
           for (int j = 0; j < LEN; ++j)
-            for (int v = 0; v < V; ++v) acc[s * LEN + j][v] += aq[j] * dq[v];
+            for (int v = 0; v < V; ++v)
+              acc[s * LEN + j][v] = madd(aq[j], dq[v], acc[s * LEN + j][v]);
         }
       }
     }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "nn/madd.hpp"
 #include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
@@ -42,7 +43,7 @@ inline void forward_tile(const float* __restrict x, const float* __restrict w,
     for (int r = 0; r < R; ++r) {
       vf xv = loadv(x + ptrdiff_t(r) * in + i);
       in_register(xv);
-      for (int c = 0; c < C; ++c) acc[r][c] += xv * wv[c];
+      for (int c = 0; c < C; ++c) acc[r][c] = madd(xv, wv[c], acc[r][c]);
     }
   }
   float sum[R][C];
@@ -59,7 +60,8 @@ inline void forward_tile(const float* __restrict x, const float* __restrict w,
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
       float tail = 0.f;
-      for (int i = nv; i < in; ++i) tail += x[ptrdiff_t(r) * in + i] * w[ptrdiff_t(c) * in + i];
+      for (int i = nv; i < in; ++i)
+        tail = madd(x[ptrdiff_t(r) * in + i], w[ptrdiff_t(c) * in + i], tail);
       y[ptrdiff_t(r) * ldy + c] = b[c] + (sum[r][c] + tail);
     }
 }
@@ -116,7 +118,7 @@ inline void product_tile(const Product& p, int r0, int j0) {
     }
     for (int r = 0; r < R; ++r) {
       const float av = a[k * ak + r * ar];
-      for (int v = 0; v < V; ++v) acc[r][v] += av * mv[v];
+      for (int v = 0; v < V; ++v) acc[r][v] = madd(av, mv[v], acc[r][v]);
     }
   }
   float* __restrict c = p.c + r0 * p.ldc + j0;
@@ -137,7 +139,7 @@ inline void product_tail(const Product& p, int r0, int j0, int cols) {
   for (int k = 0; k < p.kn; ++k)
     for (int r = 0; r < R; ++r) {
       const float av = a[k * ak + r * ar];
-      for (int j = 0; j < cols; ++j) acc[r][j] += av * m[k * ldm + j];
+      for (int j = 0; j < cols; ++j) acc[r][j] = madd(av, m[k * ldm + j], acc[r][j]);
     }
   float* __restrict c = p.c + r0 * p.ldc + j0;
   for (int r = 0; r < R; ++r)

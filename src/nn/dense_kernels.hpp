@@ -10,8 +10,9 @@
 //   sum over rows of the second operand: a tile of 4 rows x 64 columns (16 vector accumulators)
 //   takes one broadcast scalar of dy per row and 4 column vectors per step. dW adds each tile into
 //   dW once per call instead of once per item.
-// Every element is summed in the same order whatever tile or remainder path computes it, so an
-// item's results do not depend on its batch or its position in it, and runs are deterministic.
+// Every element is summed in the same order whatever tile or remainder path computes it, each
+// multiply-add rounded alike (madd.hpp), so an item's results do not depend on its batch or its
+// position in it on any ISA, and runs are deterministic.
 #pragma once
 
 namespace dkws::nn::detail {
