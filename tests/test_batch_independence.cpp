@@ -14,7 +14,7 @@
 #include "dkws/config.hpp"
 #include "dkws/dendrite.hpp"
 #include "dkws/nn/layers.hpp"
-#include "dkws/nn/models.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/sequential.hpp"
 
 namespace dkws::nn {

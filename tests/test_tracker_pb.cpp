@@ -57,7 +57,7 @@ TEST(TrackerPb, CycleBestResetsAtInstall) {
   // The classic rules judge the same scores against the global best and switch two epochs in.
   DendriteSpec c = spec("gd", 2);
   c.rules = "classic";
-  SwitchTracker classic(c);
+  SwitchTracker classic(c, true);
   classic.observe(0.8);
   classic.observe(0.7);
   classic.observe(0.7);
@@ -186,7 +186,7 @@ TEST(TrackerPb, ModeNoneIsTheSameEarlyStoppingAsClassic) {
   s.history_lookback = 2;
   PbTracker pb(s, true);
   s.rules = "classic";
-  SwitchTracker classic(s);
+  SwitchTracker classic(s, true);
   dkws::Rng rng(5);
   for (int i = 0; i < 200; ++i) {
     const double v = 0.5 + 0.3 * rng.uniform();
