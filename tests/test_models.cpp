@@ -44,8 +44,8 @@ TEST(AudioClassifier, DefaultIsThePapersModelLayerByLayer) {
   const Sequential s = dkws::build_model(cfg.model, 50, 13, 12, rng);
   // Noise, then conv blocks dropping at the fixed 0.25, then the swept 0.3 before each Linear.
   const std::vector<std::string> want = {
-      "gaussian_noise", "reshape", "conv2d", "relu",    "maxpool2d", "dropout:0.25",
-      "conv2d",         "relu",    "maxpool2d", "dropout:0.25", "flatten", "dropout:0.30",
+      "gaussian_noise", "reshape", "conv2d",       "relu",         "maxpool2d", "dropout:0.25",
+      "conv2d",         "relu",    "maxpool2d",    "dropout:0.25", "flatten",   "dropout:0.30",
       "dense",          "relu",    "dropout:0.30", "dense"};
   EXPECT_EQ(layer_sequence(s), want);
 }
@@ -54,9 +54,10 @@ TEST(AudioClassifier, ConvPlacementIsTheEarlierDkwsVariant) {
   const RunConfig cfg = audio_classifier(R"(, "dropout_at": "conv", "init": "glorot")");
   dkws::Rng rng(1);
   const Sequential s = dkws::build_model(cfg.model, 50, 13, 12, rng);
-  const std::vector<std::string> want = {
-      "gaussian_noise", "reshape", "conv2d",  "relu", "maxpool2d", "dropout:0.30", "conv2d",
-      "relu",           "maxpool2d", "dropout:0.30", "flatten", "dense", "relu", "dense"};
+  const std::vector<std::string> want = {"gaussian_noise", "reshape",      "conv2d",  "relu",
+                                         "maxpool2d",      "dropout:0.30", "conv2d",  "relu",
+                                         "maxpool2d",      "dropout:0.30", "flatten", "dense",
+                                         "relu",           "dense"};
   EXPECT_EQ(layer_sequence(s), want);
 }
 
@@ -73,7 +74,8 @@ TEST(AudioClassifier, DropoutPlacementIsCheckedByName) {
   EXPECT_THROW(audio_classifier(R"(, "init": "he")"), dkws::Error);
   EXPECT_THROW(audio_classifier(R"(, "conv_dropout": 1.0)"), dkws::Error);
   try {
-    dkws::parse_run_config(nlohmann::json::parse(R"({"model": {"dropout_at": "linear"}})"), "c.json");
+    dkws::parse_run_config(nlohmann::json::parse(R"({"model": {"dropout_at": "linear"}})"),
+                           "c.json");
     FAIL() << "ei_conv1d accepted dropout before its dense layer";
   } catch (const dkws::Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.dropout_at"), std::string::npos) << e.what();
@@ -118,7 +120,8 @@ TEST(AudioClassifier, TorchInitDrawsWithinOneOverRootFanIn) {
 // keys the user changed keep their values.
 TEST(AudioClassifier, FamilyOverrideTakesTheFamilysDefaults) {
   RunConfig cfg = dkws::parse_run_config(nlohmann::json::parse(R"({"model": {"width": 0.5},
-    "train": {"lr": 0.01}})"), "test");
+    "train": {"lr": 0.01}})"),
+                                         "test");
   dkws::apply_override(cfg, "model.family=audio_classifier");
   const RunConfig file = audio_classifier();
   EXPECT_EQ(cfg.model.dropout_at, "linear");

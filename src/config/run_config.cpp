@@ -15,12 +15,18 @@ namespace {
 using nlohmann::json;
 
 json model_json(const ModelSpec& m) {
-  return {{"family", m.family},       {"num_conv", m.num_conv},
-          {"num_linear", m.num_linear}, {"width", m.width},
-          {"growth", m.growth},       {"dropout_at", m.dropout_at},
-          {"dropout", m.dropout},     {"conv_dropout", m.conv_dropout},
-          {"init", m.init},           {"noise", m.noise},
-          {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
+  return {{"family", m.family},
+          {"num_conv", m.num_conv},
+          {"num_linear", m.num_linear},
+          {"width", m.width},
+          {"growth", m.growth},
+          {"dropout_at", m.dropout_at},
+          {"dropout", m.dropout},
+          {"conv_dropout", m.conv_dropout},
+          {"init", m.init},
+          {"noise", m.noise},
+          {"pool_same", m.pool_same},
+          {"max_norm", m.max_norm}};
 }
 
 json train_json(const TrainSpec& t) {
@@ -117,13 +123,13 @@ RunConfig from_merged(const json& j, const std::string& source) {
     throw Error(fmt::format("{}: front_end: {}", source, e.what()));
   }
   const json& m = j.at("model");
-  c.model = {m.at("family"),       m.at("num_conv"), m.at("num_linear"),   m.at("width"),
-             m.at("growth"),       m.at("dropout_at"), m.at("dropout"),    m.at("conv_dropout"),
-             m.at("init"),         m.at("noise"),    m.at("pool_same"),    m.at("max_norm")};
+  c.model = {m.at("family"), m.at("num_conv"),   m.at("num_linear"), m.at("width"),
+             m.at("growth"), m.at("dropout_at"), m.at("dropout"),    m.at("conv_dropout"),
+             m.at("init"),   m.at("noise"),      m.at("pool_same"),  m.at("max_norm")};
   const json& t = j.at("train");
-  c.train = {t.at("epochs"),           t.at("batch_size"),     t.at("lr"),  t.at("scheduler"),
-             t.at("plateau_patience"), t.at("plateau_factor"), t.at("seed"),
-             t.at("early_stopping")};
+  c.train = {t.at("epochs"),    t.at("batch_size"),       t.at("lr"),
+             t.at("scheduler"), t.at("plateau_patience"), t.at("plateau_factor"),
+             t.at("seed"),      t.at("early_stopping")};
   const json& d = j.at("dendrites");
   c.dendrites = {d.at("mode"),
                  d.at("layers"),
@@ -226,12 +232,14 @@ void validate(const RunConfig& c, const std::string& src) {
   check(t.lr > 0 && t.lr < 10, src, "train.lr", "must be in (0, 10)");
   check_one_of(t.scheduler, {"none", "plateau"}, src, "train.scheduler");
   check(t.plateau_patience >= 0, src, "train.plateau_patience", "must be >= 0");
-  check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor", "must be in (0, 1)");
+  check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor",
+        "must be in (0, 1)");
   const DendriteSpec& d = c.dendrites;
   check_one_of(d.mode, {"none", "gd", "cc"}, src, "dendrites.mode");
   check_one_of(d.layers, {"all", "dense"}, src, "dendrites.layers");
   check_one_of(d.activation, {"tanh", "sigmoid", "relu"}, src, "dendrites.activation");
-  check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites", "must be in 0..16");
+  check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites",
+        "must be in 0..16");
   check_one_of(d.rules, {"classic", "pb"}, src, "dendrites.rules");
   check(d.max_dendrite_tries >= (d.rules == "pb" ? 0 : 1), src, "dendrites.max_dendrite_tries",
         d.rules == "pb" ? "must be >= 0" : "must be >= 1");
@@ -241,7 +249,8 @@ void validate(const RunConfig& c, const std::string& src) {
   check(d.candidates >= 1 && d.candidates <= 64, src, "dendrites.candidates", "must be in 1..64");
   check(d.init_multiplier > 0, src, "dendrites.init_multiplier", "must be > 0");
   check(!d.thresholds.empty(), src, "dendrites.thresholds", "must not be empty");
-  for (double v : d.thresholds) check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
+  for (double v : d.thresholds)
+    check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
   check(d.raw_threshold >= 0, src, "dendrites.raw_threshold", "must be >= 0");
   check(d.history_lookback >= 1, src, "dendrites.history_lookback", "must be >= 1");
   check(d.initial_correlation_batches >= 0, src, "dendrites.initial_correlation_batches",
@@ -314,7 +323,8 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
 
 std::filesystem::path default_data_dir() {
   if (const char* env = std::getenv("DKWS_DATA"); env && *env) return env;
-  for (auto p : {std::filesystem::path("../shared/data"), std::filesystem::path("../../shared/data")})
+  for (auto p :
+       {std::filesystem::path("../shared/data"), std::filesystem::path("../../shared/data")})
     if (std::filesystem::exists(p / "speech_commands_v2_test")) return std::filesystem::absolute(p);
   return {};
 }
