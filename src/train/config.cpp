@@ -15,9 +15,9 @@ namespace {
 using nlohmann::json;
 
 json model_json(const ModelSpec& m) {
-  return {{"family", m.family},     {"num_conv", m.num_conv}, {"num_linear", m.num_linear},
-          {"width", m.width},       {"growth", m.growth},     {"dropout", m.dropout},
-          {"noise", m.noise},       {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
+  return {{"family", m.family}, {"num_conv", m.num_conv},   {"num_linear", m.num_linear},
+          {"width", m.width},   {"growth", m.growth},       {"dropout", m.dropout},
+          {"noise", m.noise},   {"pool_same", m.pool_same}, {"max_norm", m.max_norm}};
 }
 
 json train_json(const TrainSpec& t) {
@@ -149,8 +149,10 @@ RunConfig from_merged(const json& j, const std::string& source) {
 json defaults_for(const json& user) {
   RunConfig d;
   // The paper's family trains with its own recipe unless the file says otherwise.
+  // Compared as JSON: a family that is not a string is left to the checks after the merge,
+  // which name the key (value("family", "") threw nlohmann's type_error for one).
   if (user.is_object() && user.contains("model") && user["model"].is_object() &&
-      user["model"].value("family", "") == "audio_classifier") {
+      user["model"].value("family", json()) == "audio_classifier") {
     d.model.family = "audio_classifier";
     d.model.max_norm = 1.0;
     d.model.dropout = 0.1;
@@ -188,12 +190,14 @@ void validate(const RunConfig& c, const std::string& src) {
   check(t.lr > 0 && t.lr < 10, src, "train.lr", "must be in (0, 10)");
   check_one_of(t.scheduler, {"none", "plateau"}, src, "train.scheduler");
   check(t.plateau_patience >= 0, src, "train.plateau_patience", "must be >= 0");
-  check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor", "must be in (0, 1)");
+  check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor",
+        "must be in (0, 1)");
   const DendriteSpec& d = c.dendrites;
   check_one_of(d.mode, {"none", "gd", "cc"}, src, "dendrites.mode");
   check_one_of(d.layers, {"all", "dense"}, src, "dendrites.layers");
   check_one_of(d.activation, {"tanh", "sigmoid", "relu"}, src, "dendrites.activation");
-  check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites", "must be in 0..16");
+  check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites",
+        "must be in 0..16");
   check(d.max_dendrite_tries >= 1, src, "dendrites.max_dendrite_tries", "must be >= 1");
   check(d.n_epochs_to_switch >= 1, src, "dendrites.n_epochs_to_switch", "must be >= 1");
   check(d.p_epochs_to_switch >= 1, src, "dendrites.p_epochs_to_switch", "must be >= 1");
@@ -201,7 +205,8 @@ void validate(const RunConfig& c, const std::string& src) {
   check(d.candidates >= 1 && d.candidates <= 64, src, "dendrites.candidates", "must be in 1..64");
   check(d.init_multiplier > 0, src, "dendrites.init_multiplier", "must be > 0");
   check(!d.thresholds.empty(), src, "dendrites.thresholds", "must not be empty");
-  for (double v : d.thresholds) check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
+  for (double v : d.thresholds)
+    check(v >= 0 && v < 1, src, "dendrites.thresholds", "values must be in [0, 1)");
   check(d.raw_threshold >= 0, src, "dendrites.raw_threshold", "must be >= 0");
   check(d.history_lookback >= 1, src, "dendrites.history_lookback", "must be >= 1");
   const AugmentSpec& a = c.augment;
@@ -237,7 +242,7 @@ RunConfig load_run_config(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(fmt::format("{}: invalid JSON: {}", path.string(), e.what()));
   }
   return parse_run_config(j, path.string());
@@ -251,7 +256,7 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
   json v;
   try {
     v = json::parse(value);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     v = value;  // bare strings need no quotes on the command line
   }
   // Build {"a":{"b":v}} from "a.b" and merge it like a file.
@@ -270,7 +275,8 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
 
 std::filesystem::path default_data_dir() {
   if (const char* env = std::getenv("DKWS_DATA"); env && *env) return env;
-  for (auto p : {std::filesystem::path("../shared/data"), std::filesystem::path("../../shared/data")})
+  for (auto p :
+       {std::filesystem::path("../shared/data"), std::filesystem::path("../../shared/data")})
     if (std::filesystem::exists(p / "speech_commands_v2_test")) return std::filesystem::absolute(p);
   return {};
 }
