@@ -12,17 +12,42 @@ DEB_PACKAGES += gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # fi
 DEB_PACKAGES += espeak-ng flite sox   # dkws data synth: text-to-speech voices and rate/pitch changes
 DEB_PACKAGES += postgresql libpq-dev   # sweep storage on PostgreSQL, and its throw-away test server
 
-.PHONY: deps build test demo bench format clean
+.PHONY: deps build test demo bench format clean sanitize fuzz
 
 deps:
 	@scripts/install-deps.sh $(DEB_PACKAGES)
 
+# Extra CMake options, e.g. CMAKE_FLAGS="-DDKWS_MARCH=x86-64-v3" for an AVX2 build (README).
+CMAKE_FLAGS ?=
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (-O1 -g) in its own build
+# folder; SANITIZE_TESTS="-R regex" runs a subset (CI's is in .ci/run).
+SANITIZE_BUILD ?= build-sanitize
+SANITIZE_TESTS ?=
+sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DDKWS_SANITIZE=ON $(CMAKE_FLAGS) > /dev/null
+	@cmake --build $(SANITIZE_BUILD) -j$(JOBS)
+	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS) $(SANITIZE_TESTS)
+
+# libFuzzer targets (fuzz/, docs/fuzzing.md) built with clang under ASan + UBSan, then each run
+# for FUZZ_SECONDS from the committed corpus; new inputs and crashes stay in the build folder.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+	  -DDKWS_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_FLAGS) > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)

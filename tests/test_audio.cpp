@@ -198,6 +198,25 @@ TEST(Audio, TruncatedWavIsAnError) {
   expect_error_naming(dir / "header_only.wav");
 }
 
+// A header may claim any frame count. A FLAC whose STREAMINFO says 2^36 frames made the reader
+// allocate 512 GB up front (found by fuzz/fuzz_audio_reader.cpp); now it decodes what is there
+// and reports the shortfall.
+TEST(Audio, HeaderClaimingHugeFrameCountIsAnError) {
+  TempDir dir;
+  const auto frames = random_int16(320, 8);
+  write_pcm(dir / "tone.flac", std::vector<short>(frames.begin(), frames.end()), 16000, 1,
+            SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  std::ifstream in(dir / "tone.flac", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(bytes.substr(0, 4), "fLaC");
+  // STREAMINFO's 64-bit word at byte 18: rate (20 bits), channels, depth, then 36 bits of total
+  // frames, all set here.
+  for (int i = 21; i < 26; ++i) bytes[size_t(i)] = char(i == 21 ? bytes[21] | 0x0f : 0xff);
+  dkws::testing::write_file(dir / "claims_more.flac", bytes);
+  EXPECT_EQ(dkws::probe_audio(dir / "claims_more.flac").frames, (1ll << 36) - 1);
+  expect_error_naming(dir / "claims_more.flac", "truncated or corrupt: read 320 of");
+}
+
 TEST(Audio, EmptyAndMissingFilesAreErrors) {
   TempDir dir;
   dkws::testing::write_file(dir / "empty.wav", "");

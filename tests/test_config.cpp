@@ -59,6 +59,33 @@ TEST(Config, OverridesAreCheckedLikeTheFile) {
   EXPECT_THROW(dkws::apply_override(c, "novalue"), Error);
 }
 
+// A number too large for a double is nlohmann's out_of_range, not a parse_error: both the file
+// and a --set value give dkws::Error naming where it came from (found by fuzzing).
+TEST(Config, NumberTooLargeForADoubleIsNamed) {
+  dkws::testing::TempDir tmp;
+  dkws::testing::write_file(tmp / "huge.json", R"({"train": {"lr": 1e999}})");
+  try {
+    dkws::load_run_config(tmp / "huge.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.json: invalid JSON"), std::string::npos) << e.what();
+  }
+  auto c = parse_run_config(json::object(), "x");
+  try {
+    dkws::apply_override(c, "train.lr=1e999");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.lr"), std::string::npos) << e.what();
+  }
+}
+
+// A family that is not a string reached a string comparison before the type checks and threw
+// nlohmann's type_error (found by fuzzing); now the checks name the key.
+TEST(Config, FamilyOfTheWrongTypeIsNamed) {
+  EXPECT_NE(error_of({{"model", {{"family", 4}}}}).find("model.family"), std::string::npos)
+      << error_of({{"model", {{"family", 4}}}});
+}
+
 TEST(Config, RoundTripsThroughJson) {
   auto c = parse_run_config({{"model", {{"family", "audio_classifier"}, {"num_conv", 3}}},
                              {"dendrites", {{"mode", "gd"}, {"thresholds", {0.01, 0.0}}}}},

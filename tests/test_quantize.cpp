@@ -158,6 +158,19 @@ TEST(Quantize, CFrontEndMatchesEdgeImpulseFixtures) {
 
 // The accuracy budget on real data: int8 within 1 point of float on the kws12 test split, for the
 // committed Edge Impulse baseline and cc model; both recorded in metrics.json.
+//
+// The fixtures' own test accuracy was recorded by a Release build on a CPU with FMA, and builds
+// that round the same way (native, x86-64-v3) reproduce it exactly. Others compute the features
+// and logits with other roundings: baseline x86-64 has no FMA, and in the -O1 sanitizer build
+// the compiler fuses no multiply-add outside the kernels' madd(). There one or two of the 925
+// clips near a decision boundary move (measured: 0.7211 against 0.7232 for ei), so the check is
+// to half a point.
+#if defined(__FMA__) && DKWS_RELEASE_BUILD
+constexpr double kRecordedAccuracyTolerance = 1e-9;
+#else
+constexpr double kRecordedAccuracyTolerance = 0.005;
+#endif
+
 class QuantizeRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
@@ -176,7 +189,8 @@ TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
   EXPECT_LE(r.float_test - r.int8_test, 0.01);
   EXPECT_LE(r.float_val - r.int8_val, 0.02);
   const auto model = load_model(t / "model.json");
-  EXPECT_NEAR(r.float_test, model.metrics.at("test_accuracy").get<double>(), 1e-9);
+  EXPECT_NEAR(r.float_test, model.metrics.at("test_accuracy").get<double>(),
+              kRecordedAccuracyTolerance);
   const auto metrics = nlohmann::json::parse(read_file(t / "metrics.json"));
   EXPECT_EQ(metrics.at("int8_test_accuracy").get<double>(), r.int8_test);
   EXPECT_EQ(metrics.at("float_val_accuracy").get<double>(), r.float_val);

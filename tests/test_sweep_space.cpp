@@ -96,6 +96,20 @@ TEST(SweepSpace, EachInvalidKindIsRejectedNamingTheKey) {
   EXPECT_EQ(error_of(small_space()), "");
 }
 
+// A number too large for a double is nlohmann's out_of_range, not a parse_error (found by
+// fuzzing): the file is named like any other invalid JSON.
+TEST(SweepSpace, NumberTooLargeForADoubleIsNamed) {
+  dkws::testing::TempDir tmp;
+  dkws::testing::write_file(tmp / "space.json", R"({"params": {"lr": [1e999]}})");
+  try {
+    load_space(tmp / "space.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("space.json: invalid JSON"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(SweepSpace, GridEnumeratesEveryPointExactlyOnce) {
   const SearchSpace s = parse_space(small_space(), "t");
   ASSERT_EQ(s.grid_size(), 2u * 3u * 2u);

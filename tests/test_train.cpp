@@ -209,9 +209,74 @@ TEST(ModelFile, CorruptFilesGiveClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("junk.json"), std::string::npos);
   }
+  // A number too large for a double is nlohmann's out_of_range, not a parse_error (found by
+  // fuzz/fuzz_model_file.cpp; it escaped as a bare JSON exception).
+  dkws::testing::write_file(tmp / "huge.json", R"({"format": "dkws-model", "version": 1e999})");
+  try {
+    load_model(tmp / "huge.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.json"), std::string::npos) << e.what();
+  }
+  // Keys of the wrong type are named too, not thrown as nlohmann's type_error (found by fuzzing).
+  dkws::testing::write_file(tmp / "format.json", R"({"format": {"a": 1}, "version": 1})");
+  EXPECT_THROW(load_model(tmp / "format.json"), Error);
+  dkws::testing::write_file(tmp / "version.json", R"({"format": "dkws-model", "version": "1"})");
+  try {
+    load_model(tmp / "version.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("version.json: unsupported model file version \"1\""),
+              std::string::npos)
+        << e.what();
+  }
   dkws::testing::write_file(tmp / "other.json", R"({"format": "something-else"})");
   EXPECT_THROW(load_model(tmp / "other.json"), Error);
   EXPECT_THROW(load_model(tmp / "missing.json"), Error);
+}
+
+// Sizes in a model file are checked before they are trusted (found by fuzz/fuzz_model_file.cpp):
+// a parameter's shape must be its layer's (a smaller one was loaded and then read past by the
+// layer), and a layer may not ask for more weights than kMaxConfigWeights (it failed allocating).
+TEST(ModelFile, SizesFromTheFileAreCheckedAgainstTheLayers) {
+  dkws::testing::TempDir tmp;
+  RunConfig cfg = parse_run_config(nlohmann::json::object(), "t");
+  Rng rng(3);
+  SavedModel m;
+  m.config = cfg;
+  m.classes = {"a", "b", "c"};
+  m.net = build_model(cfg.model, 8, 3, 3, rng);
+  save_model(tmp / "m.json", m);
+  const nlohmann::json good = nlohmann::json::parse(read_file(tmp / "m.json"));
+  auto error_of = [&](const nlohmann::json& j) {
+    dkws::testing::write_file(tmp / "bad.json", j.dump());
+    try {
+      load_model(tmp / "bad.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  ASSERT_EQ(error_of(good), "");
+  nlohmann::json shape = good;
+  const auto last = shape["params"].size() - 1;  // the last dense layer's bias
+  shape["params"][last]["shape"] = {1};
+  shape["params"][last]["data"] = "AAAAAA==";  // one float
+  EXPECT_NE(error_of(shape).find("bad.json: params[" + std::to_string(last) +
+                                 "]: shape [1] does not match the layer's [3]"),
+            std::string::npos)
+      << error_of(shape);
+  nlohmann::json huge = good;
+  for (auto& layer : huge["layers"])
+    if (layer["kind"] == "dense") layer["in"] = 2000000000, layer["out"] = 2000000000;
+  EXPECT_NE(error_of(huge).find("bad.json: layers: layer 'dense': weight of 4e+18 floats is over "
+                                "the limit"),
+            std::string::npos)
+      << error_of(huge);
+  nlohmann::json reshape = good;
+  reshape["layers"][0]["shape"] = {65536, 65536, 4};
+  EXPECT_NE(error_of(reshape).find("holds more than 2^31 floats"), std::string::npos)
+      << error_of(reshape);
 }
 
 }  // namespace

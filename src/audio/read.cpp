@@ -2,6 +2,7 @@
 // turn libsndfile's lenient handling (it silently shortens truncated files) into clear errors.
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -79,21 +80,30 @@ std::vector<float> load_audio(const std::filesystem::path& path, const AudioOpti
 
   // Doubles normalised to [-1, 1) by libsndfile (16-bit PCM is divided by 32768), so multiplying by
   // 32768 gives back the exact int16 values, and other bit depths land on the same scale.
-  const auto frames = static_cast<size_t>(info.frames);
+  // Decoded block by block, never into a buffer sized from the header: a damaged header can claim
+  // any frame count (a 376-byte FLAC claiming 2^36 frames asked for 512 GB), so memory follows
+  // the samples actually decoded.
   const auto channels = static_cast<size_t>(info.channels);
-  std::vector<double> interleaved(frames * channels);
+  const sf_count_t block = std::max<sf_count_t>(1, 65536 / info.channels);
+  std::vector<double> interleaved(size_t(block) * channels);
+  std::vector<float> mono;
+  mono.reserve(size_t(std::min<sf_count_t>(info.frames, 1 << 22)));  // a header's claim, capped
   sf_command(f.get(), SFC_SET_NORM_DOUBLE, nullptr, SF_TRUE);
-  sf_count_t got = sf_readf_double(f.get(), interleaved.data(), info.frames);
-  if (got < info.frames) {
-    fail(path, "truncated or corrupt: read " + std::to_string(got) + " of " +
-                   std::to_string(info.frames) + " frames");
+  sf_count_t total = 0;
+  while (total < info.frames) {
+    const sf_count_t want = std::min(block, info.frames - total);
+    const sf_count_t got = sf_readf_double(f.get(), interleaved.data(), want);
+    for (sf_count_t i = 0; i < std::max<sf_count_t>(got, 0); ++i) {
+      double sum = 0;
+      for (size_t c = 0; c < channels; ++c) sum += interleaved[size_t(i) * channels + c];
+      mono.push_back(static_cast<float>(sum / static_cast<double>(channels) * 32768.0));
+    }
+    total += std::max<sf_count_t>(got, 0);
+    if (got < want) break;
   }
-
-  std::vector<float> mono(frames);
-  for (size_t i = 0; i < frames; ++i) {
-    double sum = 0;
-    for (size_t c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
-    mono[i] = static_cast<float>(sum / static_cast<double>(channels) * 32768.0);
+  if (total < info.frames) {
+    fail(path, "truncated or corrupt: read " + std::to_string(total) + " of " +
+                   std::to_string(info.frames) + " frames");
   }
 
   if (info.samplerate != opt.sample_rate) mono = resample(mono, info.samplerate, opt.sample_rate);

@@ -81,7 +81,7 @@ void run_report(const ReportArgs& a) {
     json m;
     try {
       m = json::parse(read_file(metrics_path));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       throw Error(fmt::format("{}: invalid JSON: {}", metrics_path.string(), e.what()));
     }
     json row = {{"run", run},

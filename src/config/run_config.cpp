@@ -169,8 +169,10 @@ RunConfig from_merged(const json& j, const std::string& source) {
 json defaults_for(const json& user) {
   RunConfig d;
   // The paper's family trains with its own recipe unless the file says otherwise.
+  // Compared as JSON: a family that is not a string is left to the checks after the merge,
+  // which name the key (value("family", "") threw nlohmann's type_error for one).
   if (user.is_object() && user.contains("model") && user["model"].is_object() &&
-      user["model"].value("family", "") == "audio_classifier") {
+      user["model"].value("family", json()) == "audio_classifier") {
     d.model.family = "audio_classifier";
     d.model.max_norm = 1.0;
     d.model.dropout = 0.1;
@@ -289,7 +291,7 @@ RunConfig load_run_config(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(fmt::format("{}: invalid JSON: {}", path.string(), e.what()));
   }
   return parse_run_config(j, path.string());
@@ -303,7 +305,7 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
   json v;
   try {
     v = json::parse(value);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     v = value;  // bare strings need no quotes on the command line
   }
   // Build {"a":{"b":v}} from "a.b" and merge it like a file.

@@ -7,6 +7,7 @@
 
 #include "dendrite/channel_ops.hpp"
 #include "dkws/error.hpp"
+#include "dkws/nn/layers.hpp"
 
 namespace dkws::dendrite {
 
@@ -201,6 +202,12 @@ std::unique_ptr<nn::Layer> make_dendrite_layer(const nlohmann::json& cfg) {
   Rng unused(0);
   const int d = cfg.at("dendrites").get<int>();
   if (d < 0 || d > 64) throw Error("layer 'dendrite': key 'dendrites' out of range");
+  double base_weights = 0;
+  for (nn::Param* p : layer->base().params()) base_weights += double(p->value.size());
+  if (base_weights * (d + 1) > nn::kMaxConfigWeights)
+    throw Error(
+        fmt::format("layer 'dendrite': {} copies of a {}-weight base is over the limit of {}", d,
+                    base_weights, nn::kMaxConfigWeights));
   for (int k = 0; k < d; ++k) layer->add_dendrite(layer->base().clone_shape(unused));
   return layer;
 }

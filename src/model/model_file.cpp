@@ -46,12 +46,16 @@ void params_from_json(nn::Sequential& net, const json& params, const std::string
       const std::string where = fmt::format("{}: params[{}]", source, k - 1);
       if (j.at("layer").get<size_t>() != i || j.at("name").get<std::string>() != p->name)
         throw Error(where + ": does not match the layer structure");
+      // The layer built from "layers" fixes each shape; a file's own shape must agree (else a
+      // layer would index past a smaller tensor, or run with weights laid out for another).
       const auto shape = j.at("shape").get<nn::Shape>();
+      if (shape != p->value.shape)
+        throw Error(fmt::format("{}: shape {} does not match the layer's {}", where,
+                                nlohmann::json(shape).dump(),
+                                nlohmann::json(p->value.shape).dump()));
       const auto bytes = base64_decode(j.at("data").get<std::string>());
       if (nn::shape_size(shape) * sizeof(float) != bytes.size())
         throw Error(where + ": data size does not match its shape");
-      p->value.resize(shape);
-      p->grad.resize(shape);
       std::memcpy(p->value.ptr(), bytes.data(), bytes.size());
       p->max_norm = j.at("max_norm").get<float>();
       p->trainable = j.at("trainable").get<bool>();
@@ -94,15 +98,17 @@ SavedModel load_model(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(fmt::format("{}: not a dkws model file (invalid JSON: {})", source, e.what()));
   }
-  if (!j.is_object() || j.value("format", "") != "dkws-model")
+  // Compared as JSON values: value("format", "") threw nlohmann's type_error when the key held
+  // another type (found by fuzzing).
+  if (!j.is_object() || j.value("format", json()) != "dkws-model")
     throw Error(
         fmt::format("{}: not a dkws model file (missing \"format\": \"dkws-model\")", source));
-  if (j.value("version", 0) != 1)
-    throw Error(
-        fmt::format("{}: unsupported model file version {}", source, j.value("version", 0)));
+  if (j.value("version", json()) != 1)
+    throw Error(fmt::format("{}: unsupported model file version {}", source,
+                            j.value("version", json()).dump()));
   try {
     SavedModel m;
     json config = j.at("config");
@@ -115,7 +121,11 @@ SavedModel load_model(const std::filesystem::path& path) {
     }
     m.config = parse_run_config(config, source + ": config");
     m.classes = j.at("classes").get<std::vector<std::string>>();
-    m.net = net_from_config(j.at("layers"));
+    try {
+      m.net = net_from_config(j.at("layers"));
+    } catch (const Error& e) {  // the layer's own message names the kind and key
+      throw Error(fmt::format("{}: layers: {}", source, e.what()));
+    }
     params_from_json(m.net, j.at("params"), source);
     m.training_state = j.value("training_state", json());
     m.metrics = j.value("metrics", json());

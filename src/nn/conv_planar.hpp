@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nn/conv_geom.hpp"
@@ -110,20 +111,19 @@ class PlanarConv {
       for (int b = 0; b < 3; ++b) off[size_t(a * 3 + b)] = ptrdiff_t(a) * g.wp() + b;
     return off;
   }
-  // Lane l reads input value l/OUT of a group.
+  // The 16/OUT input values at p, each repeated OUT times across the lanes (lane l reads value
+  // l/OUT). Reads 16 floats (a full-width load: a narrower copy into a vector stalls store
+  // forwarding), so callers keep p + 16 inside the buffer. A constant permutation, which GCC and
+  // Clang both take.
   template <int OUT>
-  static v16i spread_index() {
-    v16i idx;
-    for (int l = 0; l < 16; ++l) idx[l] = l / OUT;
-    return idx;
-  }
-  // The 16/OUT input values at p, each repeated OUT times across the lanes. Reads 16 floats (a
-  // full-width load: a narrower copy into a vector stalls store forwarding), so callers keep
-  // p + 16 inside the buffer.
-  static v16f spread(const float* p, v16i idx) {
+  static v16f spread(const float* p) {
     v16f v;
     std::memcpy(&v, p, sizeof v);
-    return __builtin_shuffle(v, idx);
+    return spread_lanes<OUT>(v, std::make_index_sequence<16>{});
+  }
+  template <int OUT, size_t... L>
+  static v16f spread_lanes(v16f v, std::index_sequence<L...>) {
+    return __builtin_shufflevector(v, v, int(L / OUT)...);
   }
   // Groups whose 16-float reads at every tap stay inside the padded input.
   static size_t safe_groups(const ConvGeom& g, size_t groups, size_t pos) {
@@ -143,7 +143,6 @@ class PlanarConv {
     constexpr size_t kPos = 16 / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
-    const v16i idx = spread_index<OUT>();
     v16f wt[kTaps];
     for (int t = 0; t < kTaps; ++t) wt[t] = lanes_of<OUT>(w + t, kTaps);
     const v16f b = lanes_of<OUT>(bias, 1);
@@ -151,7 +150,7 @@ class PlanarConv {
     for (size_t k = 0; k < groups; ++k) {
       const float* x = xp + k * kPos;
       v16f acc = b;
-      for (int t = 0; t < kTaps; ++t) acc = madd(wt[t], spread(x + off[size_t(t)], idx), acc);
+      for (int t = 0; t < kTaps; ++t) acc = madd(wt[t], spread<OUT>(x + off[size_t(t)]), acc);
       std::memcpy(grid_.data() + k * 16, &acc, sizeof acc);
     }
     for (size_t q = groups * kPos; q < span; ++q)  // the last few positions
@@ -168,14 +167,13 @@ class PlanarConv {
     constexpr size_t kPos = 16 / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
-    const v16i idx = spread_index<OUT>();
     v16f acc[kTaps] = {}, bacc = {};
     for (size_t k = 0; k < groups; ++k) {
       v16f d;
       std::memcpy(&d, dy_grid_.data() + k * 16, sizeof d);
       const float* x = xp + k * kPos;
       bacc += d;
-      for (int t = 0; t < kTaps; ++t) acc[t] = madd(d, spread(x + off[size_t(t)], idx), acc[t]);
+      for (int t = 0; t < kTaps; ++t) acc[t] = madd(d, spread<OUT>(x + off[size_t(t)]), acc[t]);
     }
     for (int o = 0; o < OUT; ++o) {
       for (int t = 0; t < kTaps; ++t) {

@@ -6,6 +6,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/nn/layers.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {
@@ -54,6 +55,16 @@ Shape get_ints(const json& cfg, const std::string& kind, const char* key, int co
   return v.get<Shape>();
 }
 
+// Throws unless the product of dims (a weight tensor's shape) is at most kMaxConfigWeights.
+// (In double: a product of ints overflows neither it nor, below the bound, an int.)
+void check_size(const std::string& kind, const char* what, std::initializer_list<int> dims) {
+  double n = 1;
+  for (int d : dims) n *= std::max(d, 1);
+  if (n > kMaxConfigWeights)
+    throw Error(fmt::format("layer '{}': {} of {} floats is over the limit of {}", kind, what, n,
+                            kMaxConfigWeights));
+}
+
 }  // namespace
 
 std::unique_ptr<Layer> make_layer(const json& cfg) {
@@ -62,13 +73,22 @@ std::unique_ptr<Layer> make_layer(const json& cfg) {
   if (it == cfg.end() || !it->is_string())
     throw Error("layer config: missing string key 'kind' in " + cfg.dump());
   const std::string kind = it->get<std::string>();
-  if (kind == "dense") return make_dense(get_int(cfg, kind, "in"), get_int(cfg, kind, "out"));
-  if (kind == "conv1d")
-    return make_conv1d(get_int(cfg, kind, "in"), get_int(cfg, kind, "out"),
-                       get_int(cfg, kind, "kernel"));
+  if (kind == "dense") {
+    const int in = get_int(cfg, kind, "in"), out = get_int(cfg, kind, "out");
+    check_size(kind, "weight", {out, in});
+    return make_dense(in, out);
+  }
+  if (kind == "conv1d") {
+    const int in = get_int(cfg, kind, "in"), out = get_int(cfg, kind, "out");
+    const int k = get_int(cfg, kind, "kernel");
+    check_size(kind, "weight", {out, k, in});
+    return make_conv1d(in, out, k);
+  }
   if (kind == "conv2d") {
     const Shape k = get_ints(cfg, kind, "kernel", 2);
-    return make_conv2d(get_int(cfg, kind, "in"), get_int(cfg, kind, "out"), k[0], k[1]);
+    const int in = get_int(cfg, kind, "in"), out = get_int(cfg, kind, "out");
+    check_size(kind, "weight", {out, k[0], k[1], in});
+    return make_conv2d(in, out, k[0], k[1]);
   }
   if (kind == "maxpool1d")
     return make_maxpool1d(get_int(cfg, kind, "pool"), get_bool(cfg, kind, "same"));
@@ -78,7 +98,15 @@ std::unique_ptr<Layer> make_layer(const json& cfg) {
   if (kind == "dropout") return make_dropout(get_float(cfg, kind, "rate"));
   if (kind == "gaussian_noise") return make_gaussian_noise(get_float(cfg, kind, "stddev"));
   if (kind == "flatten") return make_flatten();
-  if (kind == "reshape") return make_reshape(get_ints(cfg, kind, "shape"));
+  if (kind == "reshape") {
+    const Shape shape = get_ints(cfg, kind, "shape");
+    double n = 1;  // the item size, compared with the input's as a size_t (must not wrap)
+    for (int d : shape) n *= std::max(d, 1);
+    if (n > double(INT32_MAX))
+      throw Error(fmt::format("layer 'reshape': shape {} holds more than 2^31 floats",
+                              detail::shape_str(shape)));
+    return make_reshape(shape);
+  }
   throw Error(fmt::format("unknown layer kind '{}'", kind));
 }
 

@@ -64,7 +64,7 @@ SweepReportResult write_sweep_report(const std::filesystem::path& sweep_dir,
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(trials_path.string() + ": invalid JSON: " + e.what());
   }
   const SweepTrials t = parse_sweep_trials(doc, trials_path.string());

@@ -117,7 +117,7 @@ SweepTrials load_sweep_trials(const std::filesystem::path& trials_json) {
   json doc;
   try {
     doc = json::parse(read_file(trials_json));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(fmt::format("{}: invalid JSON: {}", trials_json.string(), e.what()));
   }
   return parse_sweep_trials(doc, trials_json.string());

@@ -58,15 +58,22 @@ class PgStorage final : public Storage {
     const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
     const char* values[] = {"5", "dkws-sweep", url.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK)
-      throw Error(fmt::format("{}: cannot connect to PostgreSQL: {}", where_,
-                              first_line(PQerrorMessage(conn_))));
-    exec("SET client_min_messages = warning");
-    // Two workers creating the schema at once would collide in the catalog: serialise them.
-    exec("BEGIN");
-    exec("SELECT pg_advisory_xact_lock(726349001)");
-    exec(schema_sql("BIGINT", "DOUBLE PRECISION").c_str());
-    exec("COMMIT");
+    // A constructor that throws runs no destructor: the connection (made even when it failed)
+    // is finished here, or every failed attempt leaks it.
+    try {
+      if (PQstatus(conn_) != CONNECTION_OK)
+        throw Error(fmt::format("{}: cannot connect to PostgreSQL: {}", where_,
+                                first_line(PQerrorMessage(conn_))));
+      exec("SET client_min_messages = warning");
+      // Two workers creating the schema at once would collide in the catalog: serialise them.
+      exec("BEGIN");
+      exec("SELECT pg_advisory_xact_lock(726349001)");
+      exec(schema_sql("BIGINT", "DOUBLE PRECISION").c_str());
+      exec("COMMIT");
+    } catch (...) {
+      PQfinish(conn_);
+      throw;
+    }
   }
   ~PgStorage() override { PQfinish(conn_); }
 

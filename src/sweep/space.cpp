@@ -207,7 +207,7 @@ SearchSpace load_space(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(fmt::format("{}: invalid JSON: {}", path.string(), e.what()));
   }
   return parse_space(j, path.string());

@@ -66,15 +66,22 @@ class SqliteStorage final : public Storage {
     const int rc =
         sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) throw_sqlite(db_, path_);
-    sqlite3_busy_timeout(db_, busy_ms);
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    // The schema is created (or checked) under the write lock, so a locked file fails here,
-    // up front, with the busy-timeout message.
-    Tx tx(*this);
-    exec(schema_sql("INTEGER", "REAL").c_str());  // INTEGER PRIMARY KEY: the rowid itself
-    tx.commit();
+    // A constructor that throws runs no destructor: the handle (returned even when the open
+    // failed) is closed here, or every failed open leaks it.
+    try {
+      if (rc != SQLITE_OK) throw_sqlite(db_, path_);
+      sqlite3_busy_timeout(db_, busy_ms);
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      // The schema is created (or checked) under the write lock, so a locked file fails here,
+      // up front, with the busy-timeout message.
+      Tx tx(*this);
+      exec(schema_sql("INTEGER", "REAL").c_str());  // INTEGER PRIMARY KEY: the rowid itself
+      tx.commit();
+    } catch (...) {
+      sqlite3_close_v2(db_);
+      throw;
+    }
   }
   ~SqliteStorage() override { sqlite3_close_v2(db_); }
 

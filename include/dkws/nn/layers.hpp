@@ -6,6 +6,12 @@
 
 namespace dkws::nn {
 
+// The most weights (floats) one layer rebuilt from a config (make_layer, a model file) may hold,
+// dendrite copies included: 64 MB. The largest layer of any model here holds about 400 thousand;
+// the bound turns a damaged or hostile file's sizes into an error instead of an allocation
+// failure or an overflow of the layers' int index arithmetic.
+constexpr double kMaxConfigWeights = double(1 << 24);
+
 // x [N, F] -> y [N, out]; weight [out][F], bias [out].
 std::unique_ptr<Layer> make_dense(int in_features, int out_features);
 // x [N, L, in_ch] -> y [N, L, out_ch], 'same' zero padding, stride 1; weight [out][k][in], bias
