@@ -21,7 +21,7 @@ ClipBits parse_clip_bits(const nlohmann::json& j, const std::string& where) {
   auto n = j.find("n");
   auto set = j.find("set");
   auto correct = j.find("correct");
-  if (n == j.end() || !n->is_number_unsigned() || n->get<size_t>() == 0)
+  if (n == j.end() || !n->is_number_integer() || n->get<int64_t>() <= 0)
     throw Error(where + ": key 'n' must be a positive integer");
   if (set == j.end() || !set->is_string()) throw Error(where + ": key 'set' must be a string");
   if (correct == j.end() || !correct->is_string())
