@@ -100,15 +100,17 @@ std::vector<BudgetCell> budget_cells(const ArmTable& t, const Means& m,
 // two-sided 5% test with probability 0.8.
 constexpr double kMdeFactor = 1.959963984540054 + 0.8416212335729143;
 
-// Two-sided bootstrap p-value for "the difference is 0": twice the smaller tail share at 0,
-// with the observed replicate set counted as one more draw on either side.
-double two_sided_p(const std::vector<double>& reps) {
+// Two-sided bootstrap p-value for "the difference is 0": twice the smaller tail share at 0. A
+// Monte Carlo set counts the observed data as one more replicate on either side (so p > 0); an
+// exactly enumerated bootstrap distribution is taken as it is.
+double two_sided_p(const std::vector<double>& reps, bool exact) {
   if (reps.empty()) return 1;
   const double below =
       double(std::count_if(reps.begin(), reps.end(), [](double d) { return d <= 0; }));
   const double above =
       double(std::count_if(reps.begin(), reps.end(), [](double d) { return d >= 0; }));
-  return std::min(1.0, 2 * (1 + std::min(below, above)) / (1 + double(reps.size())));
+  const double extra = exact ? 0 : 1;
+  return std::min(1.0, 2 * (extra + std::min(below, above)) / (extra + double(reps.size())));
 }
 
 double std_dev(const std::vector<double>& v) {
@@ -120,7 +122,8 @@ double std_dev(const std::vector<double>& v) {
   return std::sqrt(ss / double(v.size() - 1));
 }
 
-ArmEffect arm_effect(const SizeView& v, size_t ia, size_t ib, const std::vector<Replicates>& reps) {
+ArmEffect arm_effect(const SizeView& v, size_t ia, size_t ib, const std::vector<Replicates>& reps,
+                     bool exact) {
   const ArmView &a = v.arms[ia], &b = v.arms[ib];
   ArmEffect e;
   e.a = a.arm, e.b = b.arm;
@@ -134,7 +137,7 @@ ArmEffect arm_effect(const SizeView& v, size_t ia, size_t ib, const std::vector<
     e.diff.push_back(a.budgets[k].test - b.budgets[k].test);
     e.ci.push_back(percentile_interval(d));
     e.se.push_back(std_dev(d));
-    e.p.push_back(two_sided_p(d));
+    e.p.push_back(two_sided_p(d, exact));
     e.mde.push_back(e.se.back() > 1e-12 ? kMdeFactor * e.se.back()
                                         : std::numeric_limits<double>::quiet_NaN());
   }
@@ -143,7 +146,7 @@ ArmEffect arm_effect(const SizeView& v, size_t ia, size_t ib, const std::vector<
     hv.push_back(reps[ia].hv[r] - reps[ib].hv[r]);
   e.hv_diff = a.hypervolume - b.hypervolume;
   e.hv_ci = percentile_interval(hv);
-  e.hv_p = two_sided_p(hv);
+  e.hv_p = two_sided_p(hv, exact);
   return e;
 }
 
@@ -243,8 +246,11 @@ SizeView build_view(const SweepTrials& st, const std::vector<int64_t>& seeds,
   auto index = [&](const std::string& arm) {
     return size_t(std::find(st.arms.begin(), st.arms.end(), arm) - st.arms.begin());
   };
+  // Seed-only draws are the whole bootstrap distribution when S^S fits in the replicate count.
+  const bool exact = !design.usable &&
+                     std::pow(double(seeds.size()), double(seeds.size())) <= double(opt.bootstrap);
   for (const PairTest& t : v.tests)
-    v.effects.push_back(arm_effect(v, index(t.a), index(t.b), reps));
+    v.effects.push_back(arm_effect(v, index(t.a), index(t.b), reps, exact));
   return v;
 }
 

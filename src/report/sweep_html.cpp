@@ -126,36 +126,46 @@ std::string tests_table(const SizeView& v) {
          detail + "</table></details>\n";
 }
 
-std::string effects_table(const SizeView& v) {
+// Rows: budgets (those where some pair compares), then the pooled hypervolume; columns: pairs.
+std::string effects_table(const SizeView& v, const std::vector<double>& paper) {
   if (v.effects.empty()) return "";
   std::string s = fmt::format(
       "<p class='note'>Differences of the picked test accuracies, with 95% intervals and "
-      "two-sided p-values from {} bootstrap replicates ({}); the minimum detectable difference "
-      "is the true difference a 5% test would find with 80% power. The last column pools the "
-      "budgets: the hypervolume difference.</p>\n<table class='effects'><tr><th>pair</th>",
-      v.n_replicates, esc(v.resampling));
-  std::vector<double> shown;  // the budgets every pair can compare, smallest first
-  for (double b : v.budgets)
-    if (std::all_of(v.effects.begin(), v.effects.end(), [&](const ArmEffect& e) {
-          return std::find(e.budgets.begin(), e.budgets.end(), b) != e.budgets.end();
-        }))
-      shown.push_back(b);
-  for (double b : shown) s += fmt::format("<th>{} {}</th>", grouped(b), size_unit(v));
-  s += "<th>hypervolume</th></tr>\n";
-  for (const auto& e : v.effects) {
-    s += fmt::format("<tr><td>{} − {}</td>", esc(e.a), esc(e.b));
-    for (double b : shown) {
-      const size_t i = size_t(std::find(e.budgets.begin(), e.budgets.end(), b) - e.budgets.begin());
-      s += fmt::format(
+      "two-sided p-values from {} bootstrap replicates ({}); \"detectable\" is the minimum "
+      "detectable difference, the true difference a 5% test would find with 80% power given "
+      "this variance. The last row pools the budgets: the hypervolume difference.</p>\n"
+      "<table class='effects'><tr><th>budget ({})</th>",
+      v.n_replicates, esc(v.resampling), size_unit(v));
+  for (const auto& e : v.effects) s += fmt::format("<th>{} − {}</th>", esc(e.a), esc(e.b));
+  s += "</tr>\n";
+  for (double b : v.budgets) {
+    std::string row;
+    bool any = false;
+    for (const auto& e : v.effects) {
+      const auto it = std::find(e.budgets.begin(), e.budgets.end(), b);
+      if (it == e.budgets.end()) {
+        row += "<td class='na'>no model fits</td>";
+        continue;
+      }
+      any = true;
+      const size_t i = size_t(it - e.budgets.begin());
+      row += fmt::format(
           "<td{}><b>{:+.4f}</b> [{:+.4f}, {:+.4f}]<br><small>p {} · detectable {}</small></td>",
           e.p[i] < 0.05 ? " class='sig'" : "", e.diff[i], e.ci[i].lo, e.ci[i].hi, p_text(e.p[i]),
           std::isfinite(e.mde[i]) ? fmt::format("{:.4f}", e.mde[i]) : std::string("n/a"));
     }
-    s += fmt::format("<td{}><b>{:+.4f}</b> [{:+.4f}, {:+.4f}]<br><small>p {}</small></td></tr>\n",
+    const bool is_paper = std::any_of(paper.begin(), paper.end(),
+                                      [&](double p) { return std::abs(p - b) < 1e-9 * p; });
+    if (any)
+      s += fmt::format("<tr{}><td>{}{}</td>{}</tr>\n", is_paper ? " class='paper'" : "", grouped(b),
+                       is_paper ? " (paper)" : "", row);
+  }
+  s += "<tr><td>hypervolume</td>";
+  for (const auto& e : v.effects)
+    s += fmt::format("<td{}><b>{:+.4f}</b> [{:+.4f}, {:+.4f}]<br><small>p {}</small></td>",
                      e.hv_p < 0.05 ? " class='sig'" : "", e.hv_diff, e.hv_ci.lo, e.hv_ci.hi,
                      p_text(e.hv_p));
-  }
-  return s + "</table>\n";
+  return s + "</tr>\n</table>\n";
 }
 
 std::string view_section(const SizeView& v, const std::string& id, const std::string& title,
@@ -177,7 +187,7 @@ std::string view_section(const SizeView& v, const std::string& id, const std::st
        "; selection repeated in every replicate), and the "
        "mean final dendrite count of its trials. Bold: the best arm.</p>\n";
   s += budget_table(v, paper);
-  s += "<h3>Effect sizes</h3>\n" + effects_table(v);
+  s += "<h3>Effect sizes</h3>\n" + effects_table(v, paper);
   s += "<h3>Paired tests</h3>\n" + tests_table(v);
   return s + "</section>\n";
 }

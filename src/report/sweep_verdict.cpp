@@ -51,6 +51,14 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
+// "gd", "gd or cc", "gd, cc or x".
+std::string join_or(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == v.size() ? " or " : ", ") + v[i];
+  return out;
+}
+
 std::string fmt_p(double p) {
   return p < 0.001 ? "< 0.001" : fmt::format("{:.3f}", p);
 }
@@ -92,20 +100,22 @@ std::string signed_interval(double d, const Interval& ci) {
 // "gd - none at 1,500 params: +0.0120 [-0.0040, +0.0280], p = 0.140, detectable at 80% power:
 // 0.0210" for each of the paper's budgets, then the pooled hypervolume difference.
 std::string effect_sentence(const ArmEffect& e, const std::vector<double>& paper) {
-  std::string s;
+  std::string s = fmt::format("Effect {} − {}:", e.a, e.b);
   for (double budget : paper)
     for (size_t i = 0; i < e.budgets.size(); ++i) {
       if (std::abs(e.budgets[i] - budget) > 1e-9 * budget) continue;
-      s += fmt::format("{}{} − {} at {} params: {}, p = {}, {}", s.empty() ? "" : "; ", e.a, e.b,
-                       grouped(budget), signed_interval(e.diff[i], e.ci[i]), fmt_p(e.p[i]),
-                       std::isfinite(e.mde[i])
-                           ? fmt::format("minimum detectable difference {:.4f}", e.mde[i])
-                           : std::string("no detectable difference (both pick runs with "
-                                         "identical results)"));
+      if (std::isfinite(e.mde[i]))
+        s += fmt::format(" at {} params {}, p = {}, minimum detectable difference {:.4f};",
+                         grouped(budget), signed_interval(e.diff[i], e.ci[i]), fmt_p(e.p[i]),
+                         e.mde[i]);
+      else
+        s += fmt::format(
+            " at {} params {:+.4f} in every replicate (both arms pick runs with "
+            "identical results);",
+            grouped(budget), e.diff[i]);
     }
-  s += fmt::format("{}pooled over budgets, hypervolume {} − {}: {}, p = {}", s.empty() ? "" : "; ",
-                   e.a, e.b, signed_interval(e.hv_diff, e.hv_ci), fmt_p(e.hv_p));
-  return s + ".";
+  return s + fmt::format(" pooled over budgets, hypervolume difference {}, p = {}.",
+                         signed_interval(e.hv_diff, e.hv_ci), fmt_p(e.hv_p));
 }
 
 }  // namespace
@@ -158,7 +168,7 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
     headline = fmt::format(
         "Verdict: untestable here: no frontier pick of {} carries a dendrite, so every "
         "comparison is between models without dendrites and says nothing about them.",
-        join(untestable));
+        join_or(untestable));
   else if (!beat_both.empty())
     headline = fmt::format("Verdict: supported for {} on this data{}.", join(beat_both),
                            has_restart ? ", against both the baseline and the restart control"
@@ -193,7 +203,7 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
     out.facts.push_back(
         s +
         " (mean test accuracy over seeds of the best-validation configuration within "
-        "the budget, bootstrap 95% interval over seeds).");
+        "the budget, bootstrap 95% interval).");
   }
   if (!dendritic.empty()) {
     std::string s =
@@ -211,7 +221,7 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
       fmt::format("Intervals and effect sizes: {}, {} bootstrap replicates, "
                   "selection by validation redone in each.",
                   v.resampling, v.n_replicates));
-  for (const auto& e : v.effects) out.facts.push_back(effect_sentence(e, a.options.extra_budgets));
+  for (const auto& e : v.effects) out.tests.push_back(effect_sentence(e, a.options.extra_budgets));
   for (const ArmView* d : dendritic) {
     if (const PairTest* p = find_test(v, d->arm, "none")) out.tests.push_back(test_sentence(*p));
     if (const PairTest* p = find_test(v, d->arm, "restart")) out.tests.push_back(test_sentence(*p));
@@ -267,7 +277,8 @@ nlohmann::json sweep_method_notes(const SweepAnalysis& a) {
        "Per budget and pair of arms (dendritic arms against none and restart, restart against "
        "none): the difference of the picked test accuracies, its 95% interval from the same "
        "replicates (the replicate differences, both arms under one draw), and a two-sided "
-       "bootstrap p-value, 2 x (1 + replicates on the smaller side of 0) / (1 + replicates). "
+       "bootstrap p-value, 2 x (1 + replicates on the smaller side of 0) / (1 + replicates), "
+       "without the 1s when the seed draws are enumerated exactly. "
        "Pooled over budgets: the difference of the arms' hypervolumes, with its interval and "
        "p-value from the same replicates."},
       {"power",
