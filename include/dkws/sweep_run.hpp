@@ -78,5 +78,13 @@ FeatureSet pooled_clips(const TaskData& data);
 std::vector<int> speaker_folds(const std::vector<std::string>& paths, int k);
 TaskData fold_task(const TaskData& data, const FeatureSet& pooled, const std::vector<int>& fold,
                    int k, int f);
+// The pooled clips and their folds, after checking that every fold has clips in all three splits
+// (a dkws::Error naming --folds otherwise).
+struct SpeakerFolds {
+  FeatureSet pooled;
+  std::vector<int> fold;
+  int k = 1;
+};
+SpeakerFolds make_folds(const TaskData& data, int k);
 
 }  // namespace dkws::sweep

@@ -179,6 +179,9 @@ void Coordinator::warm_features(const SearchSpace& space, const json& meta) {
   if (!opt_.quiet)
     fmt::print(stderr, "task {}: {} classes, {} train / {} val / {} test\n", d.name,
                d.classes.size(), d.train.size(), d.val.size(), d.test.size());
+  // Unusable folds (too many for the speakers, or augmentation variants) fail here, once, rather
+  // than in every worker.
+  if (const int k = meta.value("folds", 1); k > 1) make_folds(d, k);
 }
 
 pid_t Coordinator::spawn(const std::string& url, const json& meta) {

@@ -74,4 +74,11 @@ TaskData fold_task(const TaskData& data, const FeatureSet& pooled, const std::ve
   return out;
 }
 
+SpeakerFolds make_folds(const TaskData& data, int k) {
+  SpeakerFolds f{pooled_clips(data), {}, k};
+  f.fold = speaker_folds(f.pooled.paths, k);
+  for (int i = 0; i < k; ++i) fold_task(data, f.pooled, f.fold, k, i);  // refuses empty splits
+  return f;
+}
+
 }  // namespace dkws::sweep

@@ -122,9 +122,7 @@ class Worker {
   json meta_;
   SearchSpace space_;
   TaskData data_;
-  int folds_ = 1;             // the sweep's --folds
-  FeatureSet pooled_;         // folds_ > 1: every clip of the task (pooled_clips)
-  std::vector<int> fold_of_;  // and the fold of each
+  SpeakerFolds folds_;  // k > 1: the sweep's --folds, with the pooled clips and their folds
 };
 
 void Worker::load_data() {
@@ -139,13 +137,7 @@ void Worker::load_data() {
   spec.seed = 1;  // kw3's sampling: the same data for every trial
   spec.quiet = true;
   data_ = load_task(spec);
-  folds_ = meta_.value("folds", 1);
-  if (folds_ > 1) {
-    pooled_ = pooled_clips(data_);
-    fold_of_ = speaker_folds(pooled_.paths, folds_);
-    for (int f = 0; f < folds_; ++f)  // refuses unusable settings before any trial
-      fold_task(data_, pooled_, fold_of_, folds_, f);
-  }
+  if (const int k = meta_.value("folds", 1); k > 1) folds_ = make_folds(data_, k);
 }
 
 Worker::FoldRun Worker::train_one(const RunConfig& cfg, const TaskData& data, const Heartbeat& hb) {
@@ -189,7 +181,7 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
   };
 
   json result;
-  if (folds_ <= 1) {
+  if (folds_.k <= 1) {
     FoldRun run = train_one(cfg, data_, hb);
     write(tmp, run, data_);
     result = {{"val_acc", run.r.best_val_acc},
@@ -208,18 +200,18 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
     // Every clip is tested once and validated once; the pooled answers make the trial's
     // accuracies. The trial's size is its largest fold model (what must fit a budget) and its
     // dendrite count the fewest any fold model carries (>= 1: every fold model has one).
-    std::vector<int> val_pred(pooled_.size(), -1), test_pred(pooled_.size(), -1);
+    std::vector<int> val_pred(folds_.pooled.size(), -1), test_pred(folds_.pooled.size(), -1);
     json per_fold = json::array();
     size_t params = 0, params_base = 0;
     int dendrites = -1, epochs = 0;
     double seconds = 0, cpu = 0;
-    for (int f = 0; f < folds_; ++f) {
-      const TaskData data = fold_task(data_, pooled_, fold_of_, folds_, f);
+    for (int f = 0; f < folds_.k; ++f) {
+      const TaskData data = fold_task(data_, folds_.pooled, folds_.fold, folds_.k, f);
       FoldRun run = train_one(cfg, data, hb);
       size_t iv = 0, it = 0;
-      for (size_t i = 0; i < pooled_.size(); ++i) {
-        if (fold_of_[i] == f) test_pred[i] = run.test[it++];
-        if (fold_of_[i] == (f + 1) % folds_) val_pred[i] = run.val[iv++];
+      for (size_t i = 0; i < folds_.pooled.size(); ++i) {
+        if (folds_.fold[i] == f) test_pred[i] = run.test[it++];
+        if (folds_.fold[i] == (f + 1) % folds_.k) val_pred[i] = run.val[iv++];
       }
       write(tmp / fmt::format("fold-{}", f + 1), run, data);
       if (f == 0) write(tmp, run, data);  // the trial folder's own files: fold 1's
@@ -235,7 +227,7 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
     }
     auto share = [&](const std::vector<int>& pred) {
       size_t ok = 0;
-      for (size_t i = 0; i < pred.size(); ++i) ok += pred[i] == pooled_.y[i];
+      for (size_t i = 0; i < pred.size(); ++i) ok += pred[i] == folds_.pooled.y[i];
       return double(ok) / double(pred.size());
     };
     result = {{"val_acc", share(val_pred)},
@@ -249,8 +241,8 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
               {"cpu_seconds", cpu},
               {"folds", per_fold},
               {"clips",
-               {{"val", clip_record(pooled_.y, val_pred, pooled_.paths)},
-                {"test", clip_record(pooled_.y, test_pred, pooled_.paths)}}}};
+               {{"val", clip_record(folds_.pooled.y, val_pred, folds_.pooled.paths)},
+                {"test", clip_record(folds_.pooled.y, test_pred, folds_.pooled.paths)}}}};
   }
   // Only the trial's current owner may replace the folder: a worker that stalled past its lease
   // (the heartbeat thread stalled with it) would otherwise put its files over those of the
