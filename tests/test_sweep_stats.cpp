@@ -146,6 +146,49 @@ TEST(SweepBootstrap, ClipIntervalMatchesTheBinomialFormula) {
   EXPECT_NEAR((c.ci.hi + c.ci.lo) / 2, p, 0.2 * half);
 }
 
+// Two arms whose seeds all give the same model, differing on known clips: the replicate
+// differences are bootstrap means of d_i = a_i - b_i over the clips, so the standard error is
+// sqrt(var(d) / n) and the minimum detectable difference (z_0.975 + z_0.8) times that.
+TEST(SweepBootstrap, MinimumDetectableDifferenceMatchesThePairedFormula) {
+  const size_t n = 3000;
+  Rng rng(6);
+  std::vector<double> a_diff(n), b_diff(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double u = rng.uniform();
+    a_diff[i] = u < 0.80 ? 10 : -10;              // a right on ~80% of clips
+    b_diff[i] = u < 0.77 || u > 0.97 ? 10 : -10;  // b on ~80% too, on partly other clips
+  }
+  const ClipBits a = draw_bits(a_diff, 0, rng), b = draw_bits(b_diff, 0, rng);
+  SweepTrials t;
+  t.arms = {"none", "gd"};
+  int64_t id = 0;
+  for (int s = 1; s <= 3; ++s) {
+    t.seeds.push_back(s);
+    for (const auto& arm : t.arms) {
+      SweepTrial tr;
+      tr.trial_id = ++id, tr.config_id = 1, tr.arm = arm, tr.seed = s, tr.status = "done";
+      tr.params = 1000;
+      tr.val_clips = tr.test_clips = arm == "gd" ? a : b;
+      tr.val_acc = tr.test_acc = double(tr.test_clips->correct()) / double(n);
+      t.trials.push_back(tr);
+    }
+  }
+  double mean = 0, var = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int d = int((a.words[i / 64] >> (i % 64)) & 1) - int((b.words[i / 64] >> (i % 64)) & 1);
+    mean += d, var += d * d;
+  }
+  mean /= double(n);
+  var = var / double(n) - mean * mean;
+  const double se = std::sqrt(var / double(n));
+  const SweepAnalysis an = analyse_sweep(t, fast_options(4000));
+  const ArmEffect& e = effect(an, "gd", "none");
+  const size_t i = budget_index(e, 1500);
+  EXPECT_NEAR(e.diff[i], mean, 1e-12);
+  EXPECT_NEAR(e.se[i], se, 0.05 * se);
+  EXPECT_NEAR(e.mde[i], 2.8015852 * se, 0.05 * 2.8015852 * se);
+}
+
 // Identical arms: the difference is 0 in every replicate, p = 1 and no detectable difference is
 // claimed. A clearly better arm: the interval excludes 0 and p is small, at each budget and for
 // the pooled hypervolume difference, whose point value is the difference of the hypervolumes.
