@@ -14,6 +14,18 @@
 
 namespace dkws {
 
+// Per-clip correctness of a trial's final model on one split, as `dkws sweep` records it: bit i
+// (least significant first within each byte, base64) set when clip i was classified correctly.
+struct ClipBits {
+  size_t n = 0;
+  std::string set;              // fingerprint of the clips and their order
+  std::string encoded;          // base64, as recorded
+  std::vector<uint64_t> words;  // bit i % 64 of words[i / 64]: clip i correct
+  size_t correct() const;
+};
+// Decodes a record {"n", "set", "correct"}; bad input is a dkws::Error naming `where`.
+ClipBits parse_clip_bits(const nlohmann::json& j, const std::string& where);
+
 // One row of trials.json (the format sweep-core writes; see the sweep's README section).
 struct SweepTrial {
   int64_t trial_id = 0, config_id = 0, seed = 0;
@@ -25,6 +37,7 @@ struct SweepTrial {
   int round = -1;  // the TPE round that proposed the config; -1 for other samplers
   double train_seconds = 0;
   std::optional<double> int8_bytes, int8_test_acc;
+  std::optional<ClipBits> val_clips, test_clips;  // absent in sweeps recorded before they were kept
   bool done() const { return status == "done"; }
 };
 
@@ -87,7 +100,23 @@ struct BudgetCell {
   int64_t config_id = 0;
   double size = 0, val = 0, test = 0;
   int n_seeds = 0;
-  Interval ci;  // bootstrap 95% percentile interval of the selected test accuracy
+  Interval ci;               // bootstrap 95% percentile interval of the selected test accuracy
+  double dendrites = 0;      // mean final dendrite count of the pick's trials
+  int n_with_dendrites = 0;  // of its trials, those whose final model has >= 1 dendrite
+};
+
+// Arm a minus arm b under the same bootstrap draws (seeds and, when recorded, clips; selection
+// redone in every replicate). Per budget: the difference of the picked test accuracies with its
+// percentile interval, two-sided bootstrap p-value and standard error, and the minimum detectable
+// difference at 80% power and two-sided 5% level, (z_0.975 + z_0.8) x SE (NaN when the
+// difference does not vary: both arms pick runs with identical results). Pooled over budgets:
+// the hypervolume difference with its interval and p-value.
+struct ArmEffect {
+  std::string a, b;
+  std::vector<double> budgets, diff, se, p, mde;
+  std::vector<Interval> ci;
+  double hv_diff = 0, hv_p = 1;
+  Interval hv_ci;
 };
 
 struct PairTest {
@@ -109,6 +138,11 @@ struct ArmView {
   double hypervolume = 0;
   Interval hypervolume_ci;
   int n_done = 0, n_failed = 0;
+  // The trials of the frontier's configurations, and those whose final model has >= 1 dendrite.
+  int frontier_trials = 0, frontier_trials_with_dendrites = 0;
+  double frontier_dendrite_share() const {
+    return frontier_trials ? double(frontier_trials_with_dendrites) / frontier_trials : 0;
+  }
 };
 
 // The frontier/budget/test analysis over one size measure (parameters or int8 bytes).
@@ -118,6 +152,10 @@ struct SizeView {
   std::vector<double> budgets;
   std::vector<ArmView> arms;
   std::vector<PairTest> tests;
+  std::vector<ArmEffect> effects;  // the same pairs as `tests`
+  bool clip_resampling = false;    // intervals resample test clips as well as seeds
+  std::string resampling;          // what the intervals resample, as a sentence
+  int n_replicates = 0;
   double hv_ref_size = 0, hv_ref_report = 0;
   int n_trials = 0;  // done trials that carry this size measure
 };

@@ -124,6 +124,9 @@ void register_sweep(CLI::App& app) {
   sub->add_option("--configs", opt->configs, "Configurations to sample");
   sub->add_option("--trials", opt->trials, "Total trials (a multiple of arms x seeds)");
   sub->add_option("--seeds", opt->seeds, "Seeds per configuration and arm")->capture_default_str();
+  sub->add_option("--folds", opt->folds,
+                  "K > 1: each trial trains K speaker-disjoint folds and is tested on every clip")
+      ->capture_default_str();
   sub->add_option("--sampler", opt->sampler,
                   "random | grid | tpe (multi-objective TPE on mean val accuracy vs params)")
       ->capture_default_str();

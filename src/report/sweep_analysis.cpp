@@ -26,24 +26,52 @@ double frontier_hypervolume(const ArmTable& t, const Means& m, double ref_size, 
   return hypervolume(front, ref_size, ref_report);
 }
 
-// The replicates of every budget's selected test accuracy and of the hypervolume, over the
-// seed-resampling draws. Replicates in which nothing fits a budget are left out of its interval.
+// One arm's replicates over the draws: the selected test accuracy at every budget (NaN in a
+// replicate where nothing fits) and the frontier's hypervolume. Every arm is replicated over the
+// same draws, so replicate r of two arms forms a pair.
 struct Replicates {
-  std::vector<std::vector<double>> at_budget;
+  std::vector<std::vector<double>> at_budget;  // [budget][replicate]
   std::vector<double> hv;
 };
 Replicates bootstrap(const ArmTable& t, const std::vector<double>& budgets,
-                     const std::vector<std::vector<int>>& draws, double ref_size, double ref_rep) {
+                     const std::vector<Draw>& draws, bool report_is_test, double ref_size,
+                     double ref_rep) {
   Replicates r;
-  r.at_budget.resize(budgets.size());
-  for (const auto& w : draws) {
-    const Means m = config_means(t, w);
-    const auto sel = select_budgets(t, m, budgets);
+  r.at_budget.assign(budgets.size(), {});
+  for (const Draw& d : draws) {
+    const ArmTable w = reweighted(t, d, report_is_test);
+    const Means m = config_means(w, d.seeds);
+    const auto sel = select_budgets(w, m, budgets);
     for (size_t b = 0; b < budgets.size(); ++b)
-      if (sel[b] >= 0) r.at_budget[b].push_back(m.report[size_t(sel[b])]);
-    if (ref_size > 0) r.hv.push_back(frontier_hypervolume(t, m, ref_size, ref_rep));
+      r.at_budget[b].push_back(sel[b] >= 0 ? m.report[size_t(sel[b])]
+                                           : std::numeric_limits<double>::quiet_NaN());
+    if (ref_size > 0) r.hv.push_back(frontier_hypervolume(w, m, ref_size, ref_rep));
   }
   return r;
+}
+
+std::vector<double> finite(const std::vector<double>& v) {
+  std::vector<double> out;
+  for (double x : v)
+    if (std::isfinite(x)) out.push_back(x);
+  return out;
+}
+
+// Trials of table row c done in the draw, and those whose final model has >= 1 dendrite.
+struct DendriteCount {
+  int trials = 0, with = 0;
+  double total = 0;
+};
+DendriteCount dendrites_of(const ArmTable& t, size_t c) {
+  DendriteCount n;
+  for (size_t s = 0; s < t.n_seeds; ++s) {
+    const Cell& x = t.at(c, s);
+    if (!x.ok || !x.trial) continue;
+    ++n.trials;
+    n.with += x.trial->dendrites > 0;
+    n.total += x.trial->dendrites;
+  }
+  return n;
 }
 
 std::vector<BudgetCell> budget_cells(const ArmTable& t, const Means& m,
@@ -58,11 +86,68 @@ std::vector<BudgetCell> budget_cells(const ArmTable& t, const Means& m,
       cell.config_id = t.config_ids[c];
       cell.size = m.size[c], cell.val = m.val[c], cell.test = m.report[c];
       cell.n_seeds = m.n[c];
-      cell.ci = percentile_interval(reps.at_budget[b]);
+      cell.ci = percentile_interval(finite(reps.at_budget[b]));
+      const DendriteCount d = dendrites_of(t, c);
+      cell.dendrites = d.trials ? d.total / d.trials : 0;
+      cell.n_with_dendrites = d.with;
     }
     out.push_back(cell);
   }
   return out;
+}
+
+// z_0.975 + z_0.8: a true difference this many standard errors away from 0 is detected by a
+// two-sided 5% test with probability 0.8.
+constexpr double kMdeFactor = 1.959963984540054 + 0.8416212335729143;
+
+// Two-sided bootstrap p-value for "the difference is 0": twice the smaller tail share at 0. A
+// Monte Carlo set counts the observed data as one more replicate on either side (so p > 0); an
+// exactly enumerated bootstrap distribution is taken as it is.
+double two_sided_p(const std::vector<double>& reps, bool exact) {
+  if (reps.empty()) return 1;
+  const double below =
+      double(std::count_if(reps.begin(), reps.end(), [](double d) { return d <= 0; }));
+  const double above =
+      double(std::count_if(reps.begin(), reps.end(), [](double d) { return d >= 0; }));
+  const double extra = exact ? 0 : 1;
+  return std::min(1.0, 2 * (extra + std::min(below, above)) / (extra + double(reps.size())));
+}
+
+double std_dev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double mean = 0, ss = 0;
+  for (double x : v) mean += x;
+  mean /= double(v.size());
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / double(v.size() - 1));
+}
+
+ArmEffect arm_effect(const SizeView& v, size_t ia, size_t ib, const std::vector<Replicates>& reps,
+                     bool exact) {
+  const ArmView &a = v.arms[ia], &b = v.arms[ib];
+  ArmEffect e;
+  e.a = a.arm, e.b = b.arm;
+  for (size_t k = 0; k < v.budgets.size(); ++k) {
+    if (!a.budgets[k].feasible || !b.budgets[k].feasible) continue;
+    std::vector<double> d;
+    const auto &ra = reps[ia].at_budget[k], &rb = reps[ib].at_budget[k];
+    for (size_t r = 0; r < ra.size(); ++r)
+      if (std::isfinite(ra[r]) && std::isfinite(rb[r])) d.push_back(ra[r] - rb[r]);
+    e.budgets.push_back(v.budgets[k]);
+    e.diff.push_back(a.budgets[k].test - b.budgets[k].test);
+    e.ci.push_back(percentile_interval(d));
+    e.se.push_back(std_dev(d));
+    e.p.push_back(two_sided_p(d, exact));
+    e.mde.push_back(e.se.back() > 1e-12 ? kMdeFactor * e.se.back()
+                                        : std::numeric_limits<double>::quiet_NaN());
+  }
+  std::vector<double> hv;
+  for (size_t r = 0; r < reps[ia].hv.size() && r < reps[ib].hv.size(); ++r)
+    hv.push_back(reps[ia].hv[r] - reps[ib].hv[r]);
+  e.hv_diff = a.hypervolume - b.hypervolume;
+  e.hv_ci = percentile_interval(hv);
+  e.hv_p = two_sided_p(hv, exact);
+  return e;
 }
 
 std::vector<int64_t> all_seeds(const std::vector<SweepTrial>& trials) {
@@ -115,7 +200,15 @@ SizeView build_view(const SweepTrials& st, const std::vector<int64_t>& seeds,
   // reaches towards small and accurate.
   v.hv_ref_size = v.budgets.back();
   v.hv_ref_report = worst;
-  const auto draws = bootstrap_draws(seeds.size(), opt.bootstrap, opt.seed);
+  const ClipDesign design = clip_design(st.trials);
+  const bool report_is_test = report_key == "test_acc";
+  v.clip_resampling = design.usable;
+  v.resampling = design.usable && !report_is_test
+                     ? design.note + " (validation clips only: int8 results are not kept per clip)"
+                     : design.note;
+  const auto draws = resample_draws(seeds.size(), design, opt.bootstrap, opt.seed);
+  v.n_replicates = int(draws.size());
+  std::vector<Replicates> reps;
   for (size_t i = 0; i < v.arms.size(); ++i) {
     ArmView& av = v.arms[i];
     const Means m = config_means(tables[i], ones);
@@ -123,10 +216,17 @@ SizeView build_view(const SweepTrials& st, const std::vector<int64_t>& seeds,
     av.frontier = pareto_frontier(pts);
     std::sort(av.frontier.begin(), av.frontier.end(),
               [&](size_t x, size_t y) { return pts[x].size < pts[y].size; });
-    const Replicates reps = bootstrap(tables[i], v.budgets, draws, v.hv_ref_size, v.hv_ref_report);
-    av.budgets = budget_cells(tables[i], m, v.budgets, reps);
+    for (size_t f : av.frontier) {
+      const auto row = std::lower_bound(tables[i].config_ids.begin(), tables[i].config_ids.end(),
+                                        av.configs[f].config_id);
+      const DendriteCount d = dendrites_of(tables[i], size_t(row - tables[i].config_ids.begin()));
+      av.frontier_trials += d.trials, av.frontier_trials_with_dendrites += d.with;
+    }
+    reps.push_back(
+        bootstrap(tables[i], v.budgets, draws, report_is_test, v.hv_ref_size, v.hv_ref_report));
+    av.budgets = budget_cells(tables[i], m, v.budgets, reps.back());
     av.hypervolume = frontier_hypervolume(tables[i], m, v.hv_ref_size, v.hv_ref_report);
-    av.hypervolume_ci = percentile_interval(reps.hv);
+    av.hypervolume_ci = percentile_interval(reps.back().hv);
   }
   // Dendritic arms against the baseline and against the warm-restart control, and the control
   // against the baseline (how much of any gain restarts alone explain).
@@ -143,6 +243,14 @@ SizeView build_view(const SweepTrials& st, const std::vector<int64_t>& seeds,
   if (has("restart") && has("none"))
     v.tests.push_back(paired_budget_test(st.trials, "restart", "none", size_key, report_key,
                                          v.budgets, opt.permutations, opt.seed));
+  auto index = [&](const std::string& arm) {
+    return size_t(std::find(st.arms.begin(), st.arms.end(), arm) - st.arms.begin());
+  };
+  // Seed-only draws are the whole bootstrap distribution when S^S fits in the replicate count.
+  const bool exact = !design.usable &&
+                     std::pow(double(seeds.size()), double(seeds.size())) <= double(opt.bootstrap);
+  for (const PairTest& t : v.tests)
+    v.effects.push_back(arm_effect(v, index(t.a), index(t.b), reps, exact));
   return v;
 }
 
@@ -162,8 +270,8 @@ BudgetCell select_at_budget(const std::vector<SweepTrial>& trials, const std::st
                             uint64_t rng_seed) {
   const ArmTable t = arm_table(trials, arm, size_key, report_key, seeds);
   const std::vector<double> budgets{budget};
-  const auto reps =
-      bootstrap(t, budgets, bootstrap_draws(seeds.size(), n_bootstrap, rng_seed), 0, 0);
+  const auto draws = resample_draws(seeds.size(), clip_design(trials), n_bootstrap, rng_seed);
+  const auto reps = bootstrap(t, budgets, draws, report_key == "test_acc", 0, 0);
   return budget_cells(t, config_means(t, std::vector<int>(seeds.size(), 1)), budgets, reps)[0];
 }
 

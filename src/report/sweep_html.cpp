@@ -37,13 +37,16 @@ std::string size_unit(const SizeView& v) {
 std::string summary_table(const SweepAnalysis& a) {
   std::string s =
       "<table class='summary'><tr><th>arm</th><th>done</th><th>failed</th><th>configurations</th>"
-      "<th>frontier points</th><th>hypervolume [95% CI]</th></tr>\n";
+      "<th>frontier points</th><th>frontier trials with &ge;1 dendrite</th>"
+      "<th>hypervolume [95% CI]</th></tr>\n";
   for (const auto& arm : a.params.arms)
     s += fmt::format(
         "<tr><td><span class='swatch arm-{0}'></span>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td>"
-        "<td>{4}</td><td>{5:.4f} [{6:.4f}, {7:.4f}]</td></tr>\n",
+        "<td>{4}</td><td>{8} of {9} ({10:.0f}%)</td><td>{5:.4f} [{6:.4f}, {7:.4f}]</td></tr>\n",
         esc(arm.arm), arm.n_done, arm.n_failed, arm.configs.size(), arm.frontier.size(),
-        arm.hypervolume, arm.hypervolume_ci.lo, arm.hypervolume_ci.hi);
+        arm.hypervolume, arm.hypervolume_ci.lo, arm.hypervolume_ci.hi,
+        arm.frontier_trials_with_dendrites, arm.frontier_trials,
+        100 * arm.frontier_dendrite_share());
   return s + "</table>\n";
 }
 
@@ -69,9 +72,11 @@ std::string budget_table(const SizeView& v, const std::vector<double>& paper) {
       }
       s += fmt::format(
           "<td{}><b>{:.4f}</b> [{:.4f}, {:.4f}]<br><small><a href='#config-{}' "
-          "data-config='{}'>config {}</a> · {} {} · val {:.4f} · {} seed{}</small></td>",
+          "data-config='{}'>config {}</a> · {} {} · val {:.4f} · {} seed{} · dendrites "
+          "{:.1f}</small></td>",
           c.test == best ? " class='best'" : "", c.test, c.ci.lo, c.ci.hi, c.config_id, c.config_id,
-          c.config_id, grouped(c.size), size_unit(v), c.val, c.n_seeds, c.n_seeds == 1 ? "" : "s");
+          c.config_id, grouped(c.size), size_unit(v), c.val, c.n_seeds, c.n_seeds == 1 ? "" : "s",
+          c.dendrites);
     }
     s += "</tr>\n";
   }
@@ -121,6 +126,48 @@ std::string tests_table(const SizeView& v) {
          detail + "</table></details>\n";
 }
 
+// Rows: budgets (those where some pair compares), then the pooled hypervolume; columns: pairs.
+std::string effects_table(const SizeView& v, const std::vector<double>& paper) {
+  if (v.effects.empty()) return "";
+  std::string s = fmt::format(
+      "<p class='note'>Differences of the picked test accuracies, with 95% intervals and "
+      "two-sided p-values from {} bootstrap replicates ({}); \"detectable\" is the minimum "
+      "detectable difference, the true difference a 5% test would find with 80% power given "
+      "this variance. The last row pools the budgets: the hypervolume difference.</p>\n"
+      "<table class='effects'><tr><th>budget ({})</th>",
+      v.n_replicates, esc(v.resampling), size_unit(v));
+  for (const auto& e : v.effects) s += fmt::format("<th>{} − {}</th>", esc(e.a), esc(e.b));
+  s += "</tr>\n";
+  for (double b : v.budgets) {
+    std::string row;
+    bool any = false;
+    for (const auto& e : v.effects) {
+      const auto it = std::find(e.budgets.begin(), e.budgets.end(), b);
+      if (it == e.budgets.end()) {
+        row += "<td class='na'>no model fits</td>";
+        continue;
+      }
+      any = true;
+      const size_t i = size_t(it - e.budgets.begin());
+      row += fmt::format(
+          "<td{}><b>{:+.4f}</b> [{:+.4f}, {:+.4f}]<br><small>p {} · detectable {}</small></td>",
+          e.p[i] < 0.05 ? " class='sig'" : "", e.diff[i], e.ci[i].lo, e.ci[i].hi, p_text(e.p[i]),
+          std::isfinite(e.mde[i]) ? fmt::format("{:.4f}", e.mde[i]) : std::string("n/a"));
+    }
+    const bool is_paper = std::any_of(paper.begin(), paper.end(),
+                                      [&](double p) { return std::abs(p - b) < 1e-9 * p; });
+    if (any)
+      s += fmt::format("<tr{}><td>{}{}</td>{}</tr>\n", is_paper ? " class='paper'" : "", grouped(b),
+                       is_paper ? " (paper)" : "", row);
+  }
+  s += "<tr><td>hypervolume</td>";
+  for (const auto& e : v.effects)
+    s += fmt::format("<td{}><b>{:+.4f}</b> [{:+.4f}, {:+.4f}]<br><small>p {}</small></td>",
+                     e.hv_p < 0.05 ? " class='sig'" : "", e.hv_diff, e.hv_ci.lo, e.hv_ci.hi,
+                     p_text(e.hv_p));
+  return s + "</tr>\n</table>\n";
+}
+
 std::string view_section(const SizeView& v, const std::string& id, const std::string& title,
                          const std::vector<double>& paper) {
   std::string s = fmt::format("<section id='{0}'><h2>{1}</h2>\n", id, esc(title));
@@ -135,8 +182,12 @@ std::string view_section(const SizeView& v, const std::string& id, const std::st
       v.size_key);
   s += "<h3>Best configuration per budget</h3>\n<p class='note'>Mean test accuracy of the "
        "configuration with the best mean validation accuracy within the budget, with a bootstrap "
-       "95% interval over seeds (selection repeated in every replicate). Bold: the best arm.</p>\n";
+       "95% interval (" +
+       esc(v.resampling) +
+       "; selection repeated in every replicate), and the "
+       "mean final dendrite count of its trials. Bold: the best arm.</p>\n";
   s += budget_table(v, paper);
+  s += "<h3>Effect sizes</h3>\n" + effects_table(v, paper);
   s += "<h3>Paired tests</h3>\n" + tests_table(v);
   return s + "</section>\n";
 }

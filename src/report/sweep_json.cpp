@@ -38,7 +38,9 @@ json view_json(const SizeView& v) {
                      {"val", c.val},
                      {"test", c.test},
                      {"n_seeds", c.n_seeds},
-                     {"ci95", interval(c.ci)}});
+                     {"ci95", interval(c.ci)},
+                     {"dendrites", c.dendrites},
+                     {"trials_with_dendrites", c.n_with_dendrites}});
       budgets.push_back(cell);
     }
     arms.push_back({{"arm", a.arm},
@@ -47,6 +49,9 @@ json view_json(const SizeView& v) {
                     {"n_configs", a.configs.size()},
                     {"hypervolume", a.hypervolume},
                     {"hypervolume_ci95", interval(a.hypervolume_ci)},
+                    {"frontier_trials", a.frontier_trials},
+                    {"frontier_trials_with_dendrites", a.frontier_trials_with_dendrites},
+                    {"frontier_dendrite_share", a.frontier_dendrite_share()},
                     {"frontier", frontier},
                     {"budgets", budgets},
                     {"configs", configs}});
@@ -63,8 +68,27 @@ json view_json(const SizeView& v) {
                      {"n_cells", t.n_cells},
                      {"min_p", t.min_p},
                      {"exact", t.exact}});
+  json effects = json::array();
+  for (const auto& e : v.effects) {
+    json cis = json::array();
+    for (const auto& c : e.ci) cis.push_back(interval(c));
+    effects.push_back({{"a", e.a},
+                       {"b", e.b},
+                       {"budgets", e.budgets},
+                       {"diff", e.diff},
+                       {"ci95", cis},
+                       {"p", e.p},
+                       {"se", e.se},
+                       {"mde80", e.mde},
+                       {"hypervolume_diff", e.hv_diff},
+                       {"hypervolume_diff_ci95", interval(e.hv_ci)},
+                       {"hypervolume_p", e.hv_p}});
+  }
   return {{"size_key", v.size_key},
           {"report_key", v.report_key},
+          {"resampling",
+           {{"clips", v.clip_resampling}, {"replicates", v.n_replicates}, {"note", v.resampling}}},
+          {"effects", effects},
           {"budgets", v.budgets},
           {"n_trials", v.n_trials},
           {"hypervolume_reference", {{"size", v.hv_ref_size}, {"report", v.hv_ref_report}}},
@@ -120,7 +144,9 @@ std::string sweep_trials_csv(const SweepTrials& t) {
     out += ',';
     out += csv_cell(k);
   }
-  out += '\n';
+  // Per-clip correctness last (long cells): clip counts and the base64 bits, empty when the
+  // sweep did not record them.
+  out += ",n_val_clips,n_test_clips,val_correct,test_correct\n";
   for (const auto& tr : t.trials) {
     const bool d = tr.done();
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", tr.trial_id,
@@ -136,7 +162,10 @@ std::string sweep_trials_csv(const SweepTrials& t) {
       if (it != tr.hparams.end())
         out += csv_cell(it->is_string() ? it->get<std::string>() : it->dump());
     }
-    out += '\n';
+    const auto& v = tr.val_clips;
+    const auto& te = tr.test_clips;
+    out += fmt::format(",{},{},{},{}\n", v ? std::to_string(v->n) : "",
+                       te ? std::to_string(te->n) : "", v ? v->encoded : "", te ? te->encoded : "");
   }
   return out;
 }

@@ -46,6 +46,7 @@ ArmTable arm_table(const std::vector<SweepTrial>& trials, const std::string& arm
     cell.ok = true;
     cell.val = tr.val_acc;
     cell.trial_id = tr.trial_id;
+    cell.trial = &tr;
     t.at(r->second, c->second) = cell;  // a re-run trial of the same cell: the later row wins
   }
   return t;

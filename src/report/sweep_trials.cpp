@@ -95,6 +95,13 @@ SweepTrials parse_sweep_trials(const json& doc, const std::string& where) {
     t.int8_test_acc = optional_number(j, "int8_test_acc", w);
     if (auto r = j.find("run_dir"); r != j.end() && r->is_string())
       t.run_dir = r->get<std::string>();
+    if (auto c = j.find("clips"); c != j.end() && !c->is_null()) {
+      if (!c->is_object()) throw Error(w + ": key 'clips' must be an object {val, test} or null");
+      if (auto v = c->find("val"); v != c->end() && !v->is_null())
+        t.val_clips = parse_clip_bits(*v, w + ": clips.val");
+      if (auto v = c->find("test"); v != c->end() && !v->is_null())
+        t.test_clips = parse_clip_bits(*v, w + ": clips.test");
+    }
     if (done && (t.val_acc < 0 || t.val_acc > 1 || t.test_acc < 0 || t.test_acc > 1))
       throw Error(w + ": keys 'val_acc'/'test_acc' must be fractions in [0, 1]");
     if (done && t.params <= 0) throw Error(w + ": key 'params' must be positive");

@@ -51,6 +51,14 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
+// "gd", "gd or cc", "gd, cc or x".
+std::string join_or(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == v.size() ? " or " : ", ") + v[i];
+  return out;
+}
+
 std::string fmt_p(double p) {
   return p < 0.001 ? "< 0.001" : fmt::format("{:.3f}", p);
 }
@@ -85,6 +93,31 @@ std::string test_sentence(const PairTest& t) {
   return s + ".";
 }
 
+std::string signed_interval(double d, const Interval& ci) {
+  return fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", d, ci.lo, ci.hi);
+}
+
+// "gd - none at 1,500 params: +0.0120 [-0.0040, +0.0280], p = 0.140, detectable at 80% power:
+// 0.0210" for each of the paper's budgets, then the pooled hypervolume difference.
+std::string effect_sentence(const ArmEffect& e, const std::vector<double>& paper) {
+  std::string s = fmt::format("Effect {} − {}:", e.a, e.b);
+  for (double budget : paper)
+    for (size_t i = 0; i < e.budgets.size(); ++i) {
+      if (std::abs(e.budgets[i] - budget) > 1e-9 * budget) continue;
+      if (std::isfinite(e.mde[i]))
+        s += fmt::format(" at {} params {}, p = {}, minimum detectable difference {:.4f};",
+                         grouped(budget), signed_interval(e.diff[i], e.ci[i]), fmt_p(e.p[i]),
+                         e.mde[i]);
+      else
+        s += fmt::format(
+            " at {} params {:+.4f} in every replicate (both arms pick runs with "
+            "identical results);",
+            grouped(budget), e.diff[i]);
+    }
+  return s + fmt::format(" pooled over budgets, hypervolume difference {}, p = {}.",
+                         signed_interval(e.hv_diff, e.hv_ci), fmt_p(e.hv_p));
+}
+
 }  // namespace
 
 std::vector<std::string> SweepVerdict::lines() const {
@@ -105,9 +138,16 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
   int done = 0, failed = 0;
   for (const auto& tr : t.trials) (tr.done() ? done : failed)++;
 
+  // A dendritic arm whose frontier picks carry no dendrite compares models without dendrites:
+  // its tests say nothing about dendrites, whatever their p-values.
+  std::vector<std::string> untestable, testable;
+  for (const ArmView* d : dendritic)
+    (d->frontier_trials_with_dendrites == 0 ? untestable : testable).push_back(d->arm);
+
   // Decide first, so the headline can lead.
   std::vector<std::string> beat_both, beat_none_only;
   for (const ArmView* d : dendritic) {
+    if (d->frontier_trials_with_dendrites == 0) continue;
     const PairTest* vs_none = find_test(v, d->arm, "none");
     const PairTest* vs_restart = find_test(v, d->arm, "restart");
     const bool over_none = vs_none && !vs_none->budgets.empty() && vs_none->p_all < kAlpha;
@@ -124,6 +164,11 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
   else if (!none || dendritic.empty())
     headline =
         "Verdict: not testable here: the sweep needs the arm none and at least one dendritic arm.";
+  else if (testable.empty())
+    headline = fmt::format(
+        "Verdict: untestable here: no frontier pick of {} carries a dendrite, so every "
+        "comparison is between models without dendrites and says nothing about them.",
+        join_or(untestable));
   else if (!beat_both.empty())
     headline = fmt::format("Verdict: supported for {} on this data{}.", join(beat_both),
                            has_restart ? ", against both the baseline and the restart control"
@@ -135,9 +180,10 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
         "separable from warm restarts.",
         join(beat_none_only));
   else
-    headline =
-        "Verdict: not supported on this data: no dendritic arm beats the baseline at every "
-        "parameter budget at the 5% level.";
+    headline = fmt::format(
+        "Verdict: not supported on this data: {} {} not beat the baseline at every parameter "
+        "budget at the 5% level.",
+        join(testable), testable.size() == 1 ? "does" : "do");
   out.headline = headline;
 
   out.facts.push_back(fmt::format(
@@ -157,8 +203,25 @@ SweepVerdict sweep_verdict(const SweepTrials& t, const SweepAnalysis& a) {
     out.facts.push_back(
         s +
         " (mean test accuracy over seeds of the best-validation configuration within "
-        "the budget, bootstrap 95% interval over seeds).");
+        "the budget, bootstrap 95% interval).");
   }
+  if (!dendritic.empty()) {
+    std::string s =
+        "Frontier picks carrying at least one dendrite (trials behind each arm's "
+        "frontier configurations):";
+    for (const auto& arm : v.arms)
+      s += fmt::format(" {} {} of {};", arm.arm, arm.frontier_trials_with_dendrites,
+                       arm.frontier_trials);
+    s.back() = '.';
+    if (!untestable.empty() && !testable.empty())
+      s += fmt::format(" {} cannot be judged here: its picks carry none.", join(untestable));
+    out.facts.push_back(s);
+  }
+  out.facts.push_back(
+      fmt::format("Intervals and effect sizes: {}, {} bootstrap replicates, "
+                  "selection by validation redone in each.",
+                  v.resampling, v.n_replicates));
+  for (const auto& e : v.effects) out.tests.push_back(effect_sentence(e, a.options.extra_budgets));
   for (const ArmView* d : dendritic) {
     if (const PairTest* p = find_test(v, d->arm, "none")) out.tests.push_back(test_sentence(*p));
     if (const PairTest* p = find_test(v, d->arm, "restart")) out.tests.push_back(test_sentence(*p));
@@ -196,13 +259,38 @@ nlohmann::json sweep_method_notes(const SweepAnalysis& a) {
                    "test accuracy is reported.",
                    o.budgets_per_decade)},
       {"bootstrap",
-       fmt::format("95% percentile intervals over seeds: a replicate draws as many seeds as the "
-                   "sweep has, with replacement (the same draw for every configuration and arm), "
-                   "recomputes every configuration's means and repeats the selection. With S seeds "
-                   "all S^S draws are enumerated when S^S <= {0}; otherwise {0} draws from a "
-                   "generator seeded with {1}. With few seeds the interval reflects training noise "
-                   "of the chosen configurations only, and is coarse.",
-                   o.bootstrap, o.seed)},
+       fmt::format(
+           "95% percentile intervals. A replicate draws as many seeds as the sweep has, with "
+           "replacement, and, when every trial recorded which validation and test clips its "
+           "final model got right, as many validation clips and as many test clips as there "
+           "are, with replacement; the same draw serves every configuration and every arm (the "
+           "arms stay paired on seeds and clips). Each trial's validation and test accuracy are "
+           "recomputed over the drawn clips, every configuration's means over the drawn seeds, "
+           "and the selection by validation is redone. {0} replicates from a generator seeded "
+           "with {1}; without per-clip results only seeds are drawn, and all S^S seed draws are "
+           "enumerated when S^S <= {0}. Drawing clips and seeds at once counts the clip x seed "
+           "interaction (a clip one seed's model gets right and another's wrong) more than once, "
+           "which widens the intervals (Owen 2007, the pigeonhole bootstrap); with few seeds the "
+           "seed part is narrower than it should be. This sweep: {2}.",
+           o.bootstrap, o.seed, a.params.resampling)},
+      {"effects",
+       "Per budget and pair of arms (dendritic arms against none and restart, restart against "
+       "none): the difference of the picked test accuracies, its 95% interval from the same "
+       "replicates (the replicate differences, both arms under one draw), and a two-sided "
+       "bootstrap p-value, 2 x (1 + replicates on the smaller side of 0) / (1 + replicates), "
+       "without the 1s when the seed draws are enumerated exactly. "
+       "Pooled over budgets: the difference of the arms' hypervolumes, with its interval and "
+       "p-value from the same replicates."},
+      {"power",
+       "Minimum detectable difference: (z_0.975 + z_0.8) x SE = 2.80 x SE, where SE is the "
+       "standard deviation of the replicate differences: the true difference that a two-sided "
+       "5% test detects with 80% power, given the measured variance. Not given where the "
+       "difference does not vary (both arms pick runs with identical results)."},
+      {"dendrites",
+       "An arm's frontier picks carry dendrites when the final models of their trials do "
+       "(the dendrites column of trials.csv). When no frontier pick of a dendritic arm carries "
+       "one, its comparisons are between models without dendrites, and the verdict says "
+       "\"untestable here\" instead of judging the claim."},
       {"test",
        fmt::format(
            "\"A beats B at every budget\": at each budget the statistic is A's picked test "

@@ -41,7 +41,7 @@ std::string clock_text(double seconds) {
 
 // The fields that make two sweeps the same; -j, storage, lease and quiet may change on resume.
 const char* kIdentity[] = {"space",   "task",      "data_dir", "arms", "seeds",
-                           "sampler", "n_configs", "seed",     "tpe"};
+                           "sampler", "n_configs", "seed",     "tpe",  "folds"};
 
 void check_same_sweep(const json& stored, const json& wanted, const std::string& where) {
   for (const char* k : kIdentity) {
@@ -102,6 +102,7 @@ json Coordinator::make_meta(const SearchSpace& space, std::vector<TrialSpec>& tr
   if (!(opt_.lease_seconds > 0)) throw Error("--lease-seconds: must be > 0");
   if (opt_.max_attempts < 1) throw Error("--max-attempts: must be >= 1");
   if (opt_.seeds < 1) throw Error("--seeds: must be >= 1");
+  if (opt_.folds < 1) throw Error("--folds: must be >= 1");
   if (opt_.sampler != "random" && opt_.sampler != "grid" && opt_.sampler != "tpe")
     throw Error(fmt::format("--sampler '{}': expected random, grid or tpe", opt_.sampler));
   if (opt_.tpe_batch < 1) throw Error("--tpe-batch: must be >= 1");
@@ -159,6 +160,7 @@ json Coordinator::make_meta(const SearchSpace& space, std::vector<TrialSpec>& tr
                {"n_trials", planned_trials_},
                {"seed", opt_.seed}};
   if (tpe_) meta["tpe"] = tpe_->to_json();
+  if (opt_.folds > 1) meta["folds"] = opt_.folds;  // absent otherwise: older sweeps still resume
   return meta;
 }
 
@@ -177,6 +179,9 @@ void Coordinator::warm_features(const SearchSpace& space, const json& meta) {
   if (!opt_.quiet)
     fmt::print(stderr, "task {}: {} classes, {} train / {} val / {} test\n", d.name,
                d.classes.size(), d.train.size(), d.val.size(), d.test.size());
+  // Unusable folds (too many for the speakers, or augmentation variants) fail here, once, rather
+  // than in every worker.
+  if (const int k = meta.value("folds", 1); k > 1) make_folds(d, k);
 }
 
 pid_t Coordinator::spawn(const std::string& url, const json& meta) {

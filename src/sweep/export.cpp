@@ -41,7 +41,10 @@ json trials_export(const json& meta, const std::vector<TrialRow>& rows) {
                       {"cpu_seconds", get("cpu_seconds")},
                       {"attempts", r.attempts},
                       {"worker", r.worker},
-                      {"run_dir", r.status == "done" ? get("run_dir") : json()}});
+                      {"run_dir", r.status == "done" ? get("run_dir") : json()},
+                      // Per-clip correctness (null for trials recorded before it was kept).
+                      {"clips", get("clips")}});
+    if (res.contains("folds")) trials.back()["folds"] = res["folds"];
     if (tpe) trials.back()["round"] = tpe_round_of(r.spec.config_id, *tpe);
   }
   json sweep = {{"task", meta.value("task", "")},
@@ -51,7 +54,8 @@ json trials_export(const json& meta, const std::vector<TrialRow>& rows) {
                 {"seed", meta.value("seed", 0)},
                 {"space", meta.value("space", json::object())},
                 {"n_configs", meta.value("n_configs", 0)},
-                {"n_trials", meta.value("n_trials", 0)}};
+                {"n_trials", meta.value("n_trials", 0)},
+                {"folds", meta.value("folds", 1)}};
   if (tpe) sweep["tpe"] = meta["tpe"];
   return {{"format", "dkws-sweep-trials"},
           {"version", 1},

@@ -104,6 +104,16 @@ class Worker {
   void run_trial(const Claim& c);
   size_t planned_trials() const;  // configs x arms x seeds, every round proposed
   bool rounds_to_come(const Counts& n) const;
+  // One model trained on one split: what the trial records of it.
+  struct FoldRun {
+    SavedModel model;
+    TrainResult r;
+    size_t params_base;
+    int dendrites;
+    double cpu;
+    std::vector<int> val, test;  // predictions of the final model, one per clip
+  };
+  FoldRun train_one(const RunConfig& cfg, const TaskData& data, const Heartbeat& hb);
   json train_and_write(const Claim& c, const Heartbeat& hb);
 
   WorkerOptions opt_;
@@ -112,6 +122,7 @@ class Worker {
   json meta_;
   SearchSpace space_;
   TaskData data_;
+  SpeakerFolds folds_;  // k > 1: the sweep's --folds, with the pooled clips and their folds
 };
 
 void Worker::load_data() {
@@ -126,14 +137,12 @@ void Worker::load_data() {
   spec.seed = 1;  // kw3's sampling: the same data for every trial
   spec.quiet = true;
   data_ = load_task(spec);
+  if (const int k = meta_.value("folds", 1); k > 1) folds_ = make_folds(data_, k);
 }
 
-json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
-  const TrialSpec& t = c.spec;
-  RunConfig cfg = trial_config(space_, meta_, t);
-  if (!opt_.data_dir.empty()) cfg.data_dir = opt_.data_dir;
-  SavedModel model = new_model(cfg, data_);
-  const size_t params_base = model.net.count_params();
+Worker::FoldRun Worker::train_one(const RunConfig& cfg, const TaskData& data, const Heartbeat& hb) {
+  FoldRun run{new_model(cfg, data), {}, 0, 0, 0, {}, {}};
+  run.params_base = run.model.net.count_params();
   TrainOptions topt;
   topt.quiet = true;
   topt.poll = [&hb] {  // every epoch, dendrite phases included
@@ -141,23 +150,100 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
     if (hb.lost()) throw LeaseLost{};
   };
   const double cpu0 = thread_cpu_seconds();
-  const TrainResult r = train_model(model.net, cfg, data_, topt);
-  const double cpu = thread_cpu_seconds() - cpu0;
+  run.r = train_model(run.model.net, cfg, data, topt);
+  run.cpu = thread_cpu_seconds() - cpu0;
+  run.dendrites = cfg.dendrites.mode == "none" ? 0 : dendrite::dendrite_count(run.model.net);
+  // The final (best-validation) model's answer on every clip, for the report's clip bootstrap.
+  run.val = evaluate(run.model.net, data.val).predictions;
+  run.test = evaluate(run.model.net, data.test).predictions;
+  run.model.metrics = run_metrics_json(cfg, data, run.r, run.params_base, run.model.net);
+  run.model.metrics["cpu_seconds"] = run.cpu;
+  return run;
+}
 
-  const int dendrites = cfg.dendrites.mode == "none" ? 0 : dendrite::dendrite_count(model.net);
-  model.metrics = run_metrics_json(cfg, data_, r, params_base, model.net);
-  model.metrics["cpu_seconds"] = cpu;
-  model.metrics["trial"] = {{"trial_id", t.trial_id}, {"config_id", t.config_id},
-                            {"arm", t.arm},           {"seed", t.seed},
-                            {"hparams", t.hparams},   {"attempt", c.attempts}};
+json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
+  const TrialSpec& t = c.spec;
+  RunConfig cfg = trial_config(space_, meta_, t);
+  if (!opt_.data_dir.empty()) cfg.data_dir = opt_.data_dir;
+  const json trial = {{"trial_id", t.trial_id}, {"config_id", t.config_id},
+                      {"arm", t.arm},           {"seed", t.seed},
+                      {"hparams", t.hparams},   {"attempt", c.attempts}};
 
   // Written beside the final folder and renamed into place: a trial folder is whole or absent.
   const fs::path trials = opt_.out_dir / "trials";
   const fs::path final_dir = trials / std::to_string(t.trial_id);
   const fs::path tmp = trials / fmt::format(".tmp-{}-{}", t.trial_id, c.token.substr(0, 8));
   fs::create_directories(tmp);
-  save_model(tmp / "model.json", model);
-  write_run_outputs(tmp, data_, r, model.metrics);
+  auto write = [&](const fs::path& dir, FoldRun& run, const TaskData& data) {
+    run.model.metrics["trial"] = trial;
+    save_model(dir / "model.json", run.model);
+    write_run_outputs(dir, data, run.r, run.model.metrics);
+  };
+
+  json result;
+  if (folds_.k <= 1) {
+    FoldRun run = train_one(cfg, data_, hb);
+    write(tmp, run, data_);
+    result = {{"val_acc", run.r.best_val_acc},
+              {"test_acc", run.r.test_acc},
+              {"params", run.model.net.count_params()},
+              {"params_base", run.params_base},
+              {"dendrites", run.dendrites},
+              {"epochs", run.r.epochs_run},
+              {"best_epoch", run.r.best_epoch},
+              {"train_seconds", run.r.train_seconds},
+              {"cpu_seconds", run.cpu},
+              {"clips",
+               {{"val", clip_record(data_.val.y, run.val, data_.val.paths)},
+                {"test", clip_record(data_.test.y, run.test, data_.test.paths)}}}};
+  } else {
+    // Every clip is tested once and validated once; the pooled answers make the trial's
+    // accuracies. The trial's size is its largest fold model (what must fit a budget) and its
+    // dendrite count the fewest any fold model carries (>= 1: every fold model has one).
+    std::vector<int> val_pred(folds_.pooled.size(), -1), test_pred(folds_.pooled.size(), -1);
+    json per_fold = json::array();
+    size_t params = 0, params_base = 0;
+    int dendrites = -1, epochs = 0;
+    double seconds = 0, cpu = 0;
+    for (int f = 0; f < folds_.k; ++f) {
+      const TaskData data = fold_task(data_, folds_.pooled, folds_.fold, folds_.k, f);
+      FoldRun run = train_one(cfg, data, hb);
+      size_t iv = 0, it = 0;
+      for (size_t i = 0; i < folds_.pooled.size(); ++i) {
+        if (folds_.fold[i] == f) test_pred[i] = run.test[it++];
+        if (folds_.fold[i] == (f + 1) % folds_.k) val_pred[i] = run.val[iv++];
+      }
+      write(tmp / fmt::format("fold-{}", f + 1), run, data);
+      if (f == 0) write(tmp, run, data);  // the trial folder's own files: fold 1's
+      params = std::max(params, run.model.net.count_params());
+      params_base = std::max(params_base, run.params_base);
+      dendrites = dendrites < 0 ? run.dendrites : std::min(dendrites, run.dendrites);
+      epochs += run.r.epochs_run, seconds += run.r.train_seconds, cpu += run.cpu;
+      per_fold.push_back({{"val_acc", run.r.best_val_acc},
+                          {"test_acc", run.r.test_acc},
+                          {"params", run.model.net.count_params()},
+                          {"dendrites", run.dendrites},
+                          {"epochs", run.r.epochs_run}});
+    }
+    auto share = [&](const std::vector<int>& pred) {
+      size_t ok = 0;
+      for (size_t i = 0; i < pred.size(); ++i) ok += pred[i] == folds_.pooled.y[i];
+      return double(ok) / double(pred.size());
+    };
+    result = {{"val_acc", share(val_pred)},
+              {"test_acc", share(test_pred)},
+              {"params", params},
+              {"params_base", params_base},
+              {"dendrites", dendrites},
+              {"epochs", epochs},
+              {"best_epoch", nullptr},
+              {"train_seconds", seconds},
+              {"cpu_seconds", cpu},
+              {"folds", per_fold},
+              {"clips",
+               {{"val", clip_record(folds_.pooled.y, val_pred, folds_.pooled.paths)},
+                {"test", clip_record(folds_.pooled.y, test_pred, folds_.pooled.paths)}}}};
+  }
   // Only the trial's current owner may replace the folder: a worker that stalled past its lease
   // (the heartbeat thread stalled with it) would otherwise put its files over those of the
   // trial's new owner, which may already have finished. The renewal also makes the lease last
@@ -170,19 +256,11 @@ json Worker::train_and_write(const Claim& c, const Heartbeat& hb) {
   fs::remove_all(final_dir, ec);  // an earlier attempt that died between rename and finish
   fs::rename(tmp, final_dir);
 
-  return {{"val_acc", r.best_val_acc},
-          {"test_acc", r.test_acc},
-          {"params", model.net.count_params()},
-          {"params_base", params_base},
-          {"dendrites", dendrites},
-          {"int8_bytes", nullptr},
-          {"int8_test_acc", nullptr},
-          {"epochs", r.epochs_run},
-          {"best_epoch", r.best_epoch},
-          {"train_seconds", r.train_seconds},
-          {"cpu_seconds", cpu},
-          {"worker", id_},
-          {"run_dir", fmt::format("trials/{}", t.trial_id)}};
+  result.update({{"int8_bytes", nullptr},
+                 {"int8_test_acc", nullptr},
+                 {"worker", id_},
+                 {"run_dir", fmt::format("trials/{}", t.trial_id)}});
+  return result;
 }
 
 void Worker::run_trial(const Claim& c) {
