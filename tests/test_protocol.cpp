@@ -94,6 +94,37 @@ TEST(Protocol, FixedScheduleLongerThanTheEpochCapIsRefused) {
   }
 }
 
+TEST(Protocol, KeysWorkFromTheCommandLineAndOldConfigsKeepTheOldProtocol) {
+  RunConfig cfg = parse_run_config(json::object(), "old.json");  // a file from before these keys
+  EXPECT_FALSE(cfg.train.until_complete);
+  EXPECT_EQ(cfg.train.max_total_epochs, 0);
+  EXPECT_EQ(cfg.dendrites.switch_mode, "plateau");
+  apply_override(cfg, "train.until_complete=true");
+  apply_override(cfg, "train.max_total_epochs=500");
+  apply_override(cfg, "dendrites.switch_mode=fixed");
+  apply_override(cfg, "dendrites.switch_every=30");
+  apply_override(cfg, "dendrites.layers=conv");
+  EXPECT_TRUE(cfg.train.until_complete);
+  EXPECT_EQ(cfg.train.max_total_epochs, 500);
+  EXPECT_EQ(cfg.dendrites.switch_mode, "fixed");
+  EXPECT_EQ(cfg.dendrites.switch_every, 30);
+  EXPECT_EQ(cfg.dendrites.layers, "conv");
+  for (const auto& [set, message] :
+       {std::pair<std::string, std::string>{"dendrites.switch_mode=sometimes",
+                                            "dendrites.switch_mode: 'sometimes' is not one of"},
+        {"dendrites.switch_every=0", "dendrites.switch_every: must be >= 1"},
+        {"train.max_total_epochs=-1", "train.max_total_epochs: must be >= 0"},
+        {"dendrites.layers=pool", "dendrites.layers: 'pool' is not one of all, dense, conv"}}) {
+    RunConfig copy = cfg;
+    try {
+      apply_override(copy, set);
+      ADD_FAILURE() << set << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
+}
+
 // A cc run that would go on switching: the neuron-phase cap of 30 is what ends it.
 RunConfig long_cc(bool until_complete, int total_cap = 0) {
   return xor_config(
