@@ -3,6 +3,8 @@
 // the speech tools are installed, on a synthesised keyword set.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -17,8 +19,17 @@ namespace fs = std::filesystem;
 // Runs the demo from the source tree with a 3-epoch space, 2 configurations and 1 seed.
 CommandResult run_tiny_demo(const TempDir& t, const std::string& data_env) {
   std::string space = dkws::read_file(source_dir() / "configs" / "sweep_demo.json");
-  const std::string from = "\"epochs\": 30";
-  space.replace(space.find(from), from.size(), "\"epochs\": 3");
+  // 3 epochs: a dendrite after each of the first two (fixed switching, 2 dendrites).
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"\"epochs\": 30", "\"epochs\": 3"},
+        {"\"switch_every\": 10", "\"switch_every\": 1"}}) {
+    const size_t at = space.find(from);
+    if (at == std::string::npos) {
+      ADD_FAILURE() << "configs/sweep_demo.json no longer has " << from;
+      continue;
+    }
+    space.replace(at, from.size(), to);
+  }
   write_file(t / "space.json", space);
   const fs::path build = fs::path(DKWS_CLI_PATH).parent_path();
   return run_shell(fmt::format(
@@ -37,6 +48,18 @@ void expect_demo_outputs(const TempDir& t, const CommandResult& r) {
   const auto trials = nlohmann::json::parse(dkws::read_file(out / "sweep" / "trials.json"));
   EXPECT_EQ(trials.at("trials").size(), 4u);  // 2 configs x 2 arms x 1 seed
   EXPECT_NE(r.output.find("== summary"), std::string::npos);
+  // The summary gives each pick's dendrites; fixed switching gives every cc model both.
+  int cc_picks = 0;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("best under") == std::string::npos ||
+        line.find("parameters,") == std::string::npos)
+      continue;
+    const bool cc = line.find("arm cc") != std::string::npos;
+    cc_picks += cc;
+    EXPECT_NE(line.find(cc ? " 2 dendrites," : " 0 dendrites,"), std::string::npos) << line;
+  }
+  EXPECT_GT(cc_picks, 0) << r.output;
   EXPECT_NE(r.output.find("report: " + (out / "report" / "report.html").string()),
             std::string::npos);
   if (have_tool("arm-none-eabi-gcc") && have_tool("qemu-system-arm")) {

@@ -182,11 +182,18 @@ struct Killed {};
 class KilledRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KilledRun, ResumesToTheSameResult) {
-  const std::string rules = GetParam();
+  // "pb-fixed": the pb rules under fixed switching (a dendrite every 20 epochs, 2 in all).
+  const bool fixed = GetParam() == "pb-fixed";
+  const std::string rules = fixed ? "pb" : GetParam();
   const TaskData task = xor_task();
   RunConfig cfg = xor_config("cc", rules);
   cfg.train.epochs = 200;
   if (rules == "pb") cfg.train.scheduler = "plateau", cfg.train.plateau_patience = 2;
+  if (fixed) {
+    cfg.dendrites.switch_mode = "fixed";
+    cfg.dendrites.switch_every = 20;
+    cfg.dendrites.max_dendrites = 2;
+  }
   auto fresh_net = [] {
     Rng rng(9);
     return linear_net(rng);
@@ -203,7 +210,7 @@ TEST_P(KilledRun, ResumesToTheSameResult) {
   std::vector<size_t> kills;  // kill after this many saved epochs
   for (int attempt = 0; attempt < 3; ++attempt)
     kills.push_back(1 + size_t(pick.below(uint64_t(epochs.size() - 1))));
-  if (rules == "pb") {
+  if (rules == "pb" && !fixed) {
     int searches = 0;
     for (const auto& t : want.transitions) searches += t.at("action") == "rate search";
     ASSERT_GE(searches, 2) << "the run should search rates";
@@ -246,7 +253,8 @@ TEST_P(KilledRun, ResumesToTheSameResult) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(DendriteTraining, KilledRun, ::testing::Values("classic", "pb"));
+INSTANTIATE_TEST_SUITE_P(DendriteTraining, KilledRun,
+                         ::testing::Values("classic", "pb", "pb-fixed"));
 
 TEST(DendriteTraining, StateFromAnotherConfigIsRefused) {
   dkws::testing::TempDir tmp;

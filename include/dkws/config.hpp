@@ -16,10 +16,10 @@ namespace dkws {
 struct ModelSpec {
   // "ei_conv1d": Edge Impulse's default 1D CNN; "audio_classifier": the paper's sweepable family.
   std::string family = "ei_conv1d";
-  int num_conv = 2;       // audio_classifier: 1..3 conv blocks
-  int num_linear = 1;     // audio_classifier: 1..2 dense layers
-  double width = 1.0;     // channel multiplier
-  int growth = 0;         // row of the channel table, 0..5
+  int num_conv = 2;    // audio_classifier: 1..3 conv blocks
+  int num_linear = 1;  // audio_classifier: 1..2 dense layers
+  double width = 1.0;  // channel multiplier
+  int growth = 0;      // row of the channel table, 0..5
   // Where `dropout` acts. "conv": after every conv block (Edge Impulse; dkws's first
   // audio_classifier). "linear": before every dense layer, with conv blocks at `conv_dropout`
   // (the paper's AudioClassifier, the audio_classifier default).
@@ -29,9 +29,9 @@ struct ModelSpec {
   // Weight init. "glorot": Keras glorot_uniform, zero bias (Edge Impulse). "torch": PyTorch's
   // default for Conv/Linear, U(+-1/sqrt(fan_in)) for weights and biases (the paper's model).
   std::string init = "glorot";
-  double noise = 0.0;     // Gaussian input noise stddev (audio_classifier)
-  bool pool_same = false; // audio_classifier pooling: false = torch floor, true = Keras 'same'
-  double max_norm = 0.0;  // per-filter L2 bound on conv weights; 0 disables
+  double noise = 0.0;      // Gaussian input noise stddev (audio_classifier)
+  bool pool_same = false;  // audio_classifier pooling: false = torch floor, true = Keras 'same'
+  double max_norm = 0.0;   // per-filter L2 bound on conv weights; 0 disables
 };
 
 struct TrainSpec {
@@ -47,24 +47,31 @@ struct TrainSpec {
   // dendrite modes and the restart control follow their switch rules either way. Sweep trials
   // default to on, the paper's protocol.
   bool early_stopping = false;
+  // The paper's protocol: train until the switching tracker completes. On, `epochs` counts
+  // neuron-phase epochs only and is a safety cap (set it high); each dendrite phase has its own
+  // budget (dendrites.p_max_epochs, p_epochs_to_switch). Off, `epochs` counts every epoch of both
+  // phases and ends the run when spent (dkws's first protocol).
+  bool until_complete = false;
+  // Safety cap on every epoch trained, both phases and pb's discarded epochs included; 0: none.
+  int max_total_epochs = 0;
 };
 
 struct DendriteSpec {
-  std::string mode = "none";           // "none" | "gd" | "cc"
-  std::string layers = "all";          // "all" | "dense"
-  std::string activation = "tanh";     // "tanh" | "sigmoid" | "relu"
+  std::string mode = "none";        // "none" | "gd" | "cc"
+  std::string layers = "all";       // "all" | "dense" | "conv": which layers get dendrites
+  std::string activation = "tanh";  // "tanh" | "sigmoid" | "relu"
   int max_dendrites = 2;
   int max_dendrite_tries = 2;
   int n_epochs_to_switch = 10;
   int p_epochs_to_switch = 10;
   int p_max_epochs = 50;
-  int candidates = 1;                  // K candidates per neuron in the dendrite phase
-  double init_multiplier = 0.1;        // gd: weights ~ N(0, (0.01 m)^2)
+  int candidates = 1;            // K candidates per neuron in the dendrite phase
+  double init_multiplier = 0.1;  // gd: weights ~ N(0, (0.01 m)^2)
   std::vector<double> thresholds = {0.001, 0.0001, 0.0};
   double raw_threshold = 1e-5;
-  double history_lookback = 1;         // EMA span of the validation score
-  bool train_cascade = true;           // u_kj trainable in the neuron phase
-  bool restart_only = false;           // the `restart` control arm: resets without dendrites
+  double history_lookback = 1;  // EMA span of the validation score
+  bool train_cascade = true;    // u_kj trainable in the neuron phase
+  bool restart_only = false;    // the `restart` control arm: resets without dendrites
   // "classic" (DESIGN.md section 3) or "pb", Perforated AI's own rules (src/train/tracker_pb.hpp,
   // src/dendrite/candidates_pb.cpp). Only pb reads the keys below; under pb, p_max_epochs is the
   // dendrite phase's safety cap and max_dendrite_tries + 1 consecutive failed cycles end a run.
@@ -72,6 +79,12 @@ struct DendriteSpec {
   int initial_correlation_batches = 40;    // warm-up batches of a dendrite phase: nothing learns
   bool train_dendrites = true;             // installed g_k keep learning in the neuron phase
   std::string correlation_reduce = "sum";  // the per-batch correlation over batch x positions
+  // "plateau": switch after n_epochs_to_switch epochs without a better score. "fixed": switch
+  // every `switch_every` neuron-phase epochs (PerforatedAI's fixed-switch mode); gd and cc add a
+  // dendrite at each of max_dendrites switches, restart restarts there, and none trains the same
+  // switch_every * (max_dendrites + 1) epochs straight through, so every arm trains as long.
+  std::string switch_mode = "plateau";
+  int switch_every = 10;
 };
 
 // Training-time augmentation (all off by default). Waveform changes (time shift, noise mixing,
@@ -94,8 +107,8 @@ struct AugmentSpec {
 };
 
 struct RunConfig {
-  std::string task = "kws12";                // "kws12" | "kw3" | "folder"
-  std::filesystem::path data_dir;            // empty: $DKWS_DATA or ../shared/data
+  std::string task = "kws12";      // "kws12" | "kw3" | "folder"
+  std::filesystem::path data_dir;  // empty: $DKWS_DATA or ../shared/data
   FrontEndConfig front_end;
   ModelSpec model;
   TrainSpec train;

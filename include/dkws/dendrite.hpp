@@ -11,8 +11,9 @@ namespace dkws::dendrite {
 
 class DendriteLayer;
 
-// Wraps every Conv1D/Conv2D/Dense (or Dense only, per spec.layers) in a dendrite layer with no
-// dendrites yet: outputs and gradients are unchanged. Layers already wrapped are left alone.
+// Wraps every Conv1D/Conv2D/Dense (spec.layers "all"), Dense only ("dense") or Conv1D/Conv2D only
+// ("conv") in a dendrite layer with no dendrites yet: outputs and gradients are unchanged. Layers
+// already wrapped are left alone.
 void wrap_layers(nn::Sequential& net, const DendriteSpec& spec);
 std::vector<DendriteLayer*> wrapped_layers(nn::Sequential& net);
 int dendrite_count(nn::Sequential& net);  // dendrites per neuron (the same on every layer)

@@ -64,3 +64,31 @@ std::vector<TrialSpec> make_trials(const std::vector<nlohmann::json>& configs,
 RunConfig trial_config(const SearchSpace& space, const nlohmann::json& meta, const TrialSpec& t);
 
 }  // namespace dkws::sweep
+
+namespace dkws::sweep {
+
+// --- final model sizes, before any training (src/sweep/sizes.cpp) ---
+
+// The parameter count of cfg's model with `dendrites` dendrites per neuron on the layers
+// cfg.dendrites.layers wraps, counted as trials.csv's `params` column counts it (dendrite
+// parameters included; 0 dendrites: the bare model).
+size_t planned_params(const RunConfig& cfg, int classes, int dendrites);
+
+// The dendrites a trial's final model may carry: [fewest, most]. Arms none and restart carry
+// none; gd and cc carry exactly max_dendrites under fixed switching, else 0..max_dendrites.
+std::pair<int, int> dendrite_range(const RunConfig& cfg, const std::string& arm);
+
+// How many distinct sampled configurations fit a budget, per arm: `surely` counts those whose
+// largest possible final model fits, `possibly` those whose smallest does.
+struct BudgetFit {
+  std::string arm;
+  double budget = 0;
+  size_t surely = 0, possibly = 0;
+};
+// `classes`: the task's class count (kws12 12, kw3 3).
+std::vector<BudgetFit> count_budget_fits(const SearchSpace& space,
+                                         const std::vector<nlohmann::json>& configs,
+                                         const std::vector<std::string>& arms,
+                                         const std::vector<double>& budgets, int classes);
+
+}  // namespace dkws::sweep

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "dkws/error.hpp"
+#include "dkws/sweep.hpp"
 #include "dkws/sweep_analysis.hpp"
 #include "dkws/sweep_run.hpp"
 
@@ -97,6 +98,7 @@ void run_best(const BestArgs& a) {
                                       {"arm", best->arm},
                                       {"seed", best->seed},
                                       {"params", best->params},
+                                      {"dendrites", best->dendrites},
                                       {"val_acc", best->val_acc},
                                       {"test_acc", best->test_acc},
                                       {"run_dir", run.string()}}
@@ -104,10 +106,36 @@ void run_best(const BestArgs& a) {
   } else {
     fmt::print(
         "best under {} parameters: arm {} config {} seed {} (trial {}): {} parameters, "
-        "val {:.4f}, test {:.4f}\n  {}\n",
+        "{} dendrites, val {:.4f}, test {:.4f}\n  {}\n",
         a.max_params, best->arm, best->config_id, best->seed, best->trial_id, best->params,
-        best->val_acc, best->test_acc, run.string());
+        best->dendrites, best->val_acc, best->test_acc, run.string());
   }
+}
+
+struct SizesArgs {
+  std::string space;
+  size_t configs = 100;
+  uint64_t seed = 1;
+  std::string task = "kws12";
+  int classes = 0;  // 0: the task's
+  std::string arms = "none,restart,gd,cc";
+  std::vector<double> budgets = {1500, 4000};
+};
+
+// How a space's random sample spreads over the budgets, by final model size, before training.
+void run_sizes(const SizesArgs& a) {
+  const SearchSpace space = load_space(a.space);
+  const int classes = a.classes > 0 ? a.classes : a.task == "kws12" ? 12 : a.task == "kw3" ? 3 : 0;
+  if (classes == 0) throw Error(fmt::format("sweep sizes: --task {} needs --classes", a.task));
+  const auto configs = sample_configs(space, "random", a.configs, a.seed);
+  const auto fits = count_budget_fits(space, configs, parse_arms(a.arms), a.budgets, classes);
+  fmt::print(
+      "{}: {} random configurations (seed {}), {} classes; distinct configurations whose "
+      "final model fits each budget\n",
+      a.space, a.configs, a.seed, classes);
+  fmt::print("  {:8} {:>8} {:>7} {:>9}\n", "arm", "budget", "surely", "possibly");
+  for (const BudgetFit& f : fits)
+    fmt::print("  {:8} {:>8} {:>7} {:>9}\n", f.arm, f.budget, f.surely, f.possibly);
 }
 
 }  // namespace
@@ -184,6 +212,21 @@ void register_sweep(CLI::App& app) {
   best->add_flag("--json", bargs->json, "One JSON object");
   best->add_flag("--path", bargs->path_only, "Print only the run folder");
   best->callback([bargs] { run_best(*bargs); });
+
+  auto zargs = std::make_shared<SizesArgs>();
+  CLI::App* sizes = sub->add_subcommand(
+      "sizes", "Count sampled configurations whose final model (dendrites included) fits budgets");
+  sizes->add_option("--space", zargs->space, "Search space file")->required();
+  sizes->add_option("--configs", zargs->configs, "Random configurations to draw")
+      ->capture_default_str();
+  sizes->add_option("--seed", zargs->seed, "Sampler seed (as dkws sweep --seed)")
+      ->capture_default_str();
+  sizes->add_option("--task", zargs->task, "kws12 (12 classes) | kw3 (3) | folder")
+      ->capture_default_str();
+  sizes->add_option("--classes", zargs->classes, "Class count (needed for folder tasks)");
+  sizes->add_option("--arms", zargs->arms, "Arms")->capture_default_str();
+  sizes->add_option("--budgets", zargs->budgets, "Parameter budgets")->delimiter(',');
+  sizes->callback([zargs] { run_sizes(*zargs); });
 
   sub->callback([sub, opt] {
     if (!sub->get_subcommands().empty()) return;

@@ -37,7 +37,9 @@ json train_json(const TrainSpec& t) {
           {"plateau_patience", t.plateau_patience},
           {"plateau_factor", t.plateau_factor},
           {"seed", t.seed},
-          {"early_stopping", t.early_stopping}};
+          {"early_stopping", t.early_stopping},
+          {"until_complete", t.until_complete},
+          {"max_total_epochs", t.max_total_epochs}};
 }
 
 json dendrite_json(const DendriteSpec& d) {
@@ -59,7 +61,9 @@ json dendrite_json(const DendriteSpec& d) {
           {"rules", d.rules},
           {"initial_correlation_batches", d.initial_correlation_batches},
           {"train_dendrites", d.train_dendrites},
-          {"correlation_reduce", d.correlation_reduce}};
+          {"correlation_reduce", d.correlation_reduce},
+          {"switch_mode", d.switch_mode},
+          {"switch_every", d.switch_every}};
 }
 
 void check(bool ok, const std::string& source, const std::string& key, const std::string& why) {
@@ -127,9 +131,10 @@ RunConfig from_merged(const json& j, const std::string& source) {
              m.at("growth"), m.at("dropout_at"), m.at("dropout"),    m.at("conv_dropout"),
              m.at("init"),   m.at("noise"),      m.at("pool_same"),  m.at("max_norm")};
   const json& t = j.at("train");
-  c.train = {t.at("epochs"),    t.at("batch_size"),       t.at("lr"),
-             t.at("scheduler"), t.at("plateau_patience"), t.at("plateau_factor"),
-             t.at("seed"),      t.at("early_stopping")};
+  c.train = {
+      t.at("epochs"),           t.at("batch_size"),      t.at("lr"),   t.at("scheduler"),
+      t.at("plateau_patience"), t.at("plateau_factor"),  t.at("seed"), t.at("early_stopping"),
+      t.at("until_complete"),   t.at("max_total_epochs")};
   const json& d = j.at("dendrites");
   c.dendrites = {d.at("mode"),
                  d.at("layers"),
@@ -149,7 +154,9 @@ RunConfig from_merged(const json& j, const std::string& source) {
                  d.at("rules"),
                  d.at("initial_correlation_batches"),
                  d.at("train_dendrites"),
-                 d.at("correlation_reduce")};
+                 d.at("correlation_reduce"),
+                 d.at("switch_mode"),
+                 d.at("switch_every")};
   const json& a = j.at("augment");
   auto numbers = [&](const char* key) {
     // Arrays are only type-checked as arrays by the merge; their elements are checked here.
@@ -236,9 +243,10 @@ void validate(const RunConfig& c, const std::string& src) {
   check(t.plateau_patience >= 0, src, "train.plateau_patience", "must be >= 0");
   check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor",
         "must be in (0, 1)");
+  check(t.max_total_epochs >= 0, src, "train.max_total_epochs", "must be >= 0 (0: no cap)");
   const DendriteSpec& d = c.dendrites;
   check_one_of(d.mode, {"none", "gd", "cc"}, src, "dendrites.mode");
-  check_one_of(d.layers, {"all", "dense"}, src, "dendrites.layers");
+  check_one_of(d.layers, {"all", "dense", "conv"}, src, "dendrites.layers");
   check_one_of(d.activation, {"tanh", "sigmoid", "relu"}, src, "dendrites.activation");
   check(d.max_dendrites >= 0 && d.max_dendrites <= 16, src, "dendrites.max_dendrites",
         "must be in 0..16");
@@ -258,6 +266,13 @@ void validate(const RunConfig& c, const std::string& src) {
   check(d.initial_correlation_batches >= 0, src, "dendrites.initial_correlation_batches",
         "must be >= 0");
   check_one_of(d.correlation_reduce, {"sum", "mean"}, src, "dendrites.correlation_reduce");
+  check_one_of(d.switch_mode, {"plateau", "fixed"}, src, "dendrites.switch_mode");
+  check(d.switch_every >= 1, src, "dendrites.switch_every", "must be >= 1");
+  // Fixed switching counts neuron-phase epochs, and the schedule must fit the cap.
+  const int64_t fixed_epochs = int64_t(d.switch_every) * (d.max_dendrites + 1);
+  check(d.switch_mode != "fixed" || fixed_epochs <= t.epochs, src, "dendrites.switch_every",
+        fmt::format("{} x (max_dendrites {} + 1) = {} epochs exceed train.epochs {}",
+                    d.switch_every, d.max_dendrites, fixed_epochs, t.epochs));
   const AugmentSpec& a = c.augment;
   check(a.variants >= 0 && a.variants <= 64, src, "augment.variants", "must be in 0..64");
   check(a.noise_prob >= 0 && a.noise_prob <= 1, src, "augment.noise_prob", "must be in [0, 1]");

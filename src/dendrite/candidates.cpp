@@ -136,21 +136,60 @@ void DendriteLayer::reset_epoch_scores() {
   epoch_count_ = 0;
 }
 
+namespace {
+// Copies channel c's row of every tensor in `from` into `to` (same shapes, channel-major).
+void copy_channel_rows(const std::vector<const std::vector<float>*>& from,
+                       std::vector<std::vector<float>>& to, size_t c, size_t channels) {
+  if (to.size() != from.size()) {
+    to.clear();
+    for (const auto* v : from) to.push_back(*v);  // every row is overwritten before it is read
+    return;
+  }
+  for (size_t i = 0; i < from.size(); ++i) {
+    const size_t row = from[i]->size() / channels;
+    std::copy_n(from[i]->data() + c * row, row, to[i].data() + c * row);
+  }
+}
+}  // namespace
+
+void DendriteLayer::keep_best_candidate_rows() {
+  const auto scores = epoch_scores();
+  const size_t C = size_t(channels_);
+  for (size_t k = 0; k < candidates_.size(); ++k) {
+    Candidate& cand = candidates_[k];
+    if (cand.best_score.size() != C) cand.best_score.assign(C, -1.0);
+    std::vector<const std::vector<float>*> g_rows, u_rows;
+    for (const Param* p : cand.g->params()) g_rows.push_back(&p->value.data);
+    for (const Param& u : cand.u) u_rows.push_back(&u.value.data);
+    for (size_t c = 0; c < C; ++c) {
+      if (!(scores[k][c] > cand.best_score[c])) continue;
+      cand.best_score[c] = scores[k][c];
+      copy_channel_rows(g_rows, cand.best_g, c, C);
+      copy_channel_rows(u_rows, cand.best_u, c, C);
+    }
+  }
+}
+
 void DendriteLayer::install_best_candidates() {
   if (candidates_.empty()) return;
   if (pb_.active) return install_pb_candidates();
+  const bool kept = !candidates_[0].best_score.empty();
   const auto scores = epoch_scores();
+  auto score = [&](size_t k, size_t c) {
+    return kept ? candidates_[k].best_score[c] : scores[k][c];
+  };
   std::vector<size_t> best(size_t(channels_), 0);
-  for (int c = 0; c < channels_; ++c)
-    for (size_t k = 1; k < scores.size(); ++k)
-      if (scores[k][size_t(c)] > scores[best[size_t(c)]][size_t(c)]) best[size_t(c)] = k;
+  for (size_t c = 0; c < size_t(channels_); ++c)
+    for (size_t k = 1; k < candidates_.size(); ++k)
+      if (score(k, c) > score(best[c], c)) best[c] = k;
 
   install_candidate_rows(best);
 }
 
 void DendriteLayer::install_candidate_rows(const std::vector<size_t>& pick) {
   // The new dendrite takes, channel by channel, the picked candidate's weight row (from its pb
-  // snapshot when it has one) and its cascade weights as they are now.
+  // snapshot or its classic best-epoch rows when it has them, else as it is now) and its cascade
+  // weights (from the best-epoch rows when kept, else as they are now).
   Rng unused(0);
   std::unique_ptr<nn::Layer> g = candidates_[0].g->clone_shape(unused);
   auto dst = g->params();
@@ -158,8 +197,9 @@ void DendriteLayer::install_candidate_rows(const std::vector<size_t>& pick) {
     const size_t row = dst[pi]->value.size() / size_t(channels_);
     for (int c = 0; c < channels_; ++c) {
       const Candidate& src = candidates_[pick[size_t(c)]];
-      const float* from =
-          src.pb.snapshot.empty() ? src.g->params()[pi]->value.ptr() : src.pb.snapshot[pi].data();
+      const float* from = !src.pb.snapshot.empty() ? src.pb.snapshot[pi].data()
+                          : !src.best_g.empty()    ? src.best_g[pi].data()
+                                                   : src.g->params()[pi]->value.ptr();
       std::copy_n(from + size_t(c) * row, row, dst[pi]->value.ptr() + size_t(c) * row);
     }
   }
@@ -167,8 +207,11 @@ void DendriteLayer::install_candidate_rows(const std::vector<size_t>& pick) {
   add_dendrite(std::move(g));
   Dendrite& d = dendrites_.back();
   for (size_t j = 0; j < k; ++j)
-    for (int c = 0; c < channels_; ++c)
-      d.u[j].value[size_t(c)] = candidates_[pick[size_t(c)]].u[j].value[size_t(c)];
+    for (int c = 0; c < channels_; ++c) {
+      const Candidate& src = candidates_[pick[size_t(c)]];
+      d.u[j].value[size_t(c)] =
+          src.best_u.empty() ? src.u[j].value[size_t(c)] : src.best_u[j][size_t(c)];
+    }
   candidates_.clear();
   pb_.active = false;
 }

@@ -78,7 +78,12 @@ class DendriteLayer final : public nn::Layer {
   // Mean over channels of the best candidate's score: the layer's "dendrite score".
   double epoch_score() const;
   void reset_epoch_scores();
-  // Installs, per channel, the candidate with the highest score this epoch; drops the candidates.
+  // Ends a classic dendrite-phase epoch: for each candidate and channel whose score this epoch
+  // beats its best so far, that channel's rows of the candidate (g and u) are copied aside.
+  void keep_best_candidate_rows();
+  // Installs, per channel, the candidate with the best score: classic rules, the best over the
+  // epochs kept by keep_best_candidate_rows and the rows of that epoch (this epoch's score and
+  // rows if none was kept); pb rules, the last improving epoch's snapshot. Drops the candidates.
   void install_best_candidates();
   void drop_candidates() { candidates_.clear(); }
 
@@ -119,6 +124,10 @@ class DendriteLayer final : public nn::Layer {
     nn::Tensor a, d, dA;
     std::vector<double> sum_d;  // running sum of d per channel over the phase
     std::vector<double> epoch_cov;
+    // Classic rules: per channel, the best epoch score so far and the rows at that epoch.
+    std::vector<double> best_score;
+    std::vector<std::vector<float>> best_g;  // like g->params(); row c from channel c's best
+    std::vector<std::vector<float>> best_u;  // like u
     PbCandidateStats pb;
   };
 

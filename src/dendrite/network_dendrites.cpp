@@ -13,8 +13,10 @@ void wrap_layers(nn::Sequential& net, const DendriteSpec& spec) {
   const bool perforated = spec.mode == "cc";
   for (size_t i = 0; i < net.size(); ++i) {
     const std::string kind = net.layer(i).kind();
-    const bool wanted =
-        kind == "dense" || (spec.layers == "all" && (kind == "conv1d" || kind == "conv2d"));
+    const bool conv = kind == "conv1d" || kind == "conv2d";
+    const bool wanted = spec.layers == "all"     ? conv || kind == "dense"
+                        : spec.layers == "dense" ? kind == "dense"
+                                                 : conv;
     if (!wanted) continue;
     net.replace(i, std::make_unique<DendriteLayer>(net.release(i), act, perforated));
   }

@@ -4,10 +4,13 @@
 
 #include <fmt/core.h>
 
+#include "train/tracker_fixed.hpp"
+
 namespace dkws {
 
 std::unique_ptr<Tracker> make_tracker(const DendriteSpec& spec, bool rate_search,
                                       bool early_stopping) {
+  if (spec.switch_mode == "fixed") return std::make_unique<FixedTracker>(spec);
   if (spec.rules == "pb") return std::make_unique<PbTracker>(spec, rate_search, early_stopping);
   return std::make_unique<SwitchTracker>(spec, early_stopping);
 }

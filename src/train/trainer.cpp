@@ -56,6 +56,27 @@ class Trainer {
  private:
   bool dendritic() const { return cfg_.dendrites.mode == "gd" || cfg_.dendrites.mode == "cc"; }
   bool pb() const { return cfg_.dendrites.rules == "pb"; }
+  bool fixed_switching() const { return cfg_.dendrites.switch_mode == "fixed"; }
+  // train.epochs counts neuron-phase epochs only: dendrite phases have budgets of their own.
+  bool neuron_budget() const { return cfg_.train.until_complete || fixed_switching(); }
+  // Neuron-phase epochs of the kept run (a pb reload discards the history after its checkpoint).
+  int neuron_epochs() const {
+    int n = 0;
+    for (const EpochRecord& r : result_.history) n += r.phase == "N";
+    return n;
+  }
+  bool total_cap_reached() const {
+    return cfg_.train.max_total_epochs > 0 && epochs_trained_ >= cfg_.train.max_total_epochs;
+  }
+  // No further neuron-phase epoch is allowed.
+  bool budget_spent() const {
+    if (total_cap_reached()) return true;
+    return neuron_budget() ? neuron_epochs() >= cfg_.train.epochs : epoch_ >= cfg_.train.epochs;
+  }
+  // No further dendrite-phase epoch is allowed (beyond the phase's own cap and patience).
+  bool dendrite_budget_spent() const {
+    return total_cap_reached() || (!neuron_budget() && epoch_ >= cfg_.train.epochs);
+  }
   // pb's error means matter only where a dendrite phase will read them.
   bool tracks_errors() const { return pb() && cfg_.dendrites.mode == "cc"; }
   // Adam at the initial rate, or `start_steps` scheduler steps below it (pb's rate search).
@@ -161,9 +182,15 @@ bool Trainer::neuron_epoch() {
   }
   if (d.action == SwitchAction::kContinue) return true;
   const int switched_at = epoch_;
-  // Every switch reverts to the best checkpoint, discarding dendrites that never beat it.
+  // Every switch reverts to the best checkpoint, discarding dendrites that never beat it (fixed
+  // switching: the best of the cycle just ended, which holds every dendrite added so far).
   net_ = clone_net(best_);
-  if (pb()) reload(pb_best_);
+  // A pb reload rewinds the epoch counter; fixed switching keeps every arm's epochs equal, so
+  // there only the error means go back to the checkpoint's.
+  if (pb() && fixed_switching())
+    set_error_means(net_, pb_best_.error_means, tracks_errors());
+  else if (pb())
+    reload(pb_best_);
   result_.transitions.push_back(
       {{"epoch", switched_at},
        {"action", d.action == SwitchAction::kComplete ? "complete" : "restructure"},
@@ -209,7 +236,7 @@ void Trainer::dendrite_phase() {
   nn::Adam candidate_opt(candidates, float(cfg_.train.lr));
   double best_score = -1;
   int since_best = 0;
-  for (int p_epoch = 0; p_epoch < ds.p_max_epochs && epoch_ < cfg_.train.epochs; ++p_epoch) {
+  for (int p_epoch = 0; p_epoch < ds.p_max_epochs && !dendrite_budget_spent(); ++p_epoch) {
     const auto start = Clock::now();
     EpochRecord rec = begin_record('P');
     if (pb()) rec.lr = candidate_opt.lr();
@@ -225,6 +252,9 @@ void Trainer::dendrite_phase() {
       rec.dendrite_scores.push_back(layer->epoch_score());
       total += rec.dendrite_scores.back();
     }
+    // Classic rules: each candidate's channels are installed from the epoch of their best score.
+    if (!pb())
+      for (auto* layer : layers) layer->keep_best_candidate_rows();
     bool improved = total > best_score;
     if (pb()) {
       improved = false;
@@ -387,7 +417,7 @@ TrainResult Trainer::run() {
     fmt::print(stderr, "resuming {} at epoch {}\n", opt_.state_path.string(), epoch_ + 1);
   const auto t0 = Clock::now();
   bool running = true;
-  while (running && epoch_ < cfg_.train.epochs) {
+  while (running && !budget_spent()) {
     running = neuron_epoch();
     if (!opt_.state_path.empty()) save_state(before + seconds_since(t0));
     if (opt_.after_epoch) opt_.after_epoch(epoch_);
