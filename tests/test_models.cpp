@@ -30,7 +30,8 @@ std::vector<std::string> layer_sequence(const Sequential& s) {
   std::vector<std::string> out;
   for (const nlohmann::json& layer : s.config()) {
     std::string kind = layer.at("kind");
-    if (kind == "dropout") kind += ":" + std::to_string(layer.at("rate").get<float>()).substr(0, 4);
+    if (kind == "dropout")  // appended piecewise: see q() in test_data_import_cli.cpp
+      kind.append(":").append(std::to_string(layer.at("rate").get<float>()).substr(0, 4));
     out.push_back(kind);
   }
   return out;
