@@ -9,7 +9,9 @@
 
 #include "dendrite/dendrite_layer.hpp"
 #include "dkws/audio.hpp"
+#include "dkws/dendrite.hpp"
 #include "dkws/deploy.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/layers.hpp"
 #include "test_util.hpp"
 
@@ -84,6 +86,25 @@ inline SavedModel dendritic_model(Rng& rng) {
           d.cascade_weight(k, j).value[c] = n01(gen);
     }
   }
+  return m;
+}
+
+// A ds_cnn (width 0.5: 8 channels, 2 blocks) on 650 features and 4 classes with two tanh
+// dendrites on every conv1d (first and pointwise) and on the dense layer, all weights perturbed
+// so the biases, v and u terms are non-zero.
+inline SavedModel ds_cnn_model(Rng& rng) {
+  SavedModel m;
+  m.config.model.family = "ds_cnn";
+  m.config.model.width = 0.5;
+  m.config.model.num_conv = 2;
+  m.config.dendrites.mode = "gd";
+  m.config.dendrites.activation = "tanh";
+  for (int c = 0; c < 4; ++c) m.classes.push_back("c" + std::to_string(c));
+  m.net = build_model(m.config.model, 50, 13, 4, rng);
+  dendrite::wrap_layers(m.net, m.config.dendrites);
+  for (int d = 0; d < 2; ++d) dendrite::add_gd_dendrites(m.net, m.config.dendrites, rng);
+  for (nn::Param* p : m.net.params())
+    for (float& v : p->value.data) v += float(0.1 * rng.normal());
   return m;
 }
 

@@ -157,7 +157,7 @@ TEST(Quantize, CFrontEndMatchesEdgeImpulseFixtures) {
 }
 
 // The accuracy budget on real data: int8 within 1 point of float on the kws12 test split, for the
-// committed Edge Impulse baseline and cc model; both recorded in metrics.json.
+// committed Edge Impulse baseline, cc model and DS-CNN (cc); both recorded in metrics.json.
 class QuantizeRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
@@ -183,7 +183,8 @@ TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
   EXPECT_GT(metrics.at("int8_bytes").get<size_t>(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deploy, QuantizeRun, ::testing::Values("ei_kws12.json", "cc_kws12.json"),
+INSTANTIATE_TEST_SUITE_P(Deploy, QuantizeRun,
+                         ::testing::Values("ei_kws12.json", "cc_kws12.json", "ds_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
 }  // namespace
