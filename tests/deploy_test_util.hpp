@@ -99,7 +99,7 @@ inline SavedModel ds_cnn_model(Rng& rng) {
   m.config.model.num_conv = 2;
   m.config.dendrites.mode = "gd";
   m.config.dendrites.activation = "tanh";
-  for (int c = 0; c < 4; ++c) m.classes.push_back("c" + std::to_string(c));
+  m.classes = {"c0", "c1", "c2", "c3"};
   m.net = build_model(m.config.model, 50, 13, 4, rng);
   dendrite::wrap_layers(m.net, m.config.dendrites);
   for (int d = 0; d < 2; ++d) dendrite::add_gd_dendrites(m.net, m.config.dendrites, rng);
