@@ -1,6 +1,7 @@
 // Shared by the deploy tests: the committed models quantized on kws12, real test clips as int16,
 // and running a shell command.
 #pragma once
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -106,6 +107,34 @@ inline SavedModel ds_cnn_model(Rng& rng) {
   for (nn::Param* p : m.net.params())
     for (float& v : p->value.data) v += float(0.1 * rng.normal());
   return m;
+}
+
+// The int8 model against its float network on `eval`: mean |dequantized int8 logit - float logit|
+// relative to mean |float logit|, and the fraction of items whose top class agrees.
+struct Int8VsFloat {
+  double relative_error = 0, agreement = 0;
+};
+inline Int8VsFloat compare_int8_to_float(const deploy::QModel& q, SavedModel& m,
+                                         const FeatureSet& eval) {
+  const size_t dim = size_t(eval.dim()), classes = q.classes.size();
+  nn::Tensor x({int(eval.size()), int(dim)});
+  std::copy(eval.x.begin(), eval.x.end(), x.ptr());
+  const nn::Tensor& y = m.net.forward(x, {});
+  double err = 0, spread = 0;
+  size_t agree = 0;
+  std::vector<int8_t> in(dim);
+  for (size_t i = 0; i < eval.size(); ++i) {
+    deploy::quantize_input(q, eval.row(i), in.data());
+    const auto s = deploy::run_int8(q, in.data());
+    size_t best = 0;
+    for (size_t c = 0; c < classes; ++c) {
+      err += std::fabs(q.out_scale * (s[c] - q.out_zp) - y[i * classes + c]);
+      spread += std::fabs(y[i * classes + c]);
+      if (y[i * classes + c] > y[i * classes + best]) best = c;
+    }
+    agree += size_t(deploy::argmax_scores(s)) == best;
+  }
+  return {err / spread, double(agree) / double(eval.size())};
 }
 
 // n rows of 50 x 13 N(0, 1) features (the scale of CMVN'd MFCCs).

@@ -35,27 +35,11 @@ TEST(QuantizeDsCnn, StagesFollowTheFloatModel) {
   EXPECT_EQ(q.layers[7].out_zp, q.layers[7].in_zp);
   EXPECT_EQ(q.layers[8].dendrites, 2);
 
-  nn::Tensor x({int(eval.size()), 650});
-  std::copy(eval.x.begin(), eval.x.end(), x.ptr());
-  const nn::Tensor& y = m.net.forward(x, {});
-  double err = 0, spread = 0;
-  size_t agree = 0;
-  std::vector<int8_t> in(650);
-  for (size_t i = 0; i < eval.size(); ++i) {
-    deploy::quantize_input(q, eval.row(i), in.data());
-    const auto s = deploy::run_int8(q, in.data());
-    int best = 0;
-    for (int c = 0; c < 4; ++c) {
-      err += std::fabs(q.out_scale * (s[size_t(c)] - q.out_zp) - y[i * 4 + size_t(c)]);
-      spread += std::fabs(y[i * 4 + size_t(c)]);
-      if (y[i * 4 + size_t(c)] > y[i * 4 + size_t(best)]) best = c;
-    }
-    agree += deploy::argmax_scores(s) == best;
-  }
+  const Int8VsFloat cmp = compare_int8_to_float(q, m, eval);
   std::printf("ds_cnn int8 vs float: mean |error| / mean |logit| %.4f, argmax agreement %.3f\n",
-              err / spread, double(agree) / double(eval.size()));
-  EXPECT_LT(err / spread, 0.08);
-  EXPECT_GE(double(agree) / double(eval.size()), 0.85);
+              cmp.relative_error, cmp.agreement);
+  EXPECT_LT(cmp.relative_error, 0.08);
+  EXPECT_GE(cmp.agreement, 0.85);
 }
 
 deploy::QLayer one_channel_layer(deploy::QLayer::Kind kind, int len, int channels) {
