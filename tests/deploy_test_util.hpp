@@ -1,6 +1,7 @@
 // Shared by the deploy tests: the committed models quantized on kws12, real test clips as int16,
 // and running a shell command.
 #pragma once
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -9,7 +10,9 @@
 
 #include "dendrite/dendrite_layer.hpp"
 #include "dkws/audio.hpp"
+#include "dkws/dendrite.hpp"
 #include "dkws/deploy.hpp"
+#include "dkws/models.hpp"
 #include "dkws/nn/layers.hpp"
 #include "test_util.hpp"
 
@@ -85,6 +88,53 @@ inline SavedModel dendritic_model(Rng& rng) {
     }
   }
   return m;
+}
+
+// A ds_cnn (width 0.5: 8 channels, 2 blocks) on 650 features and 4 classes with two tanh
+// dendrites on every conv1d (first and pointwise) and on the dense layer, all weights perturbed
+// so the biases, v and u terms are non-zero.
+inline SavedModel ds_cnn_model(Rng& rng) {
+  SavedModel m;
+  m.config.model.family = "ds_cnn";
+  m.config.model.width = 0.5;
+  m.config.model.num_conv = 2;
+  m.config.dendrites.mode = "gd";
+  m.config.dendrites.activation = "tanh";
+  m.classes = {"c0", "c1", "c2", "c3"};
+  m.net = build_model(m.config.model, 50, 13, 4, rng);
+  dendrite::wrap_layers(m.net, m.config.dendrites);
+  for (int d = 0; d < 2; ++d) dendrite::add_gd_dendrites(m.net, m.config.dendrites, rng);
+  for (nn::Param* p : m.net.params())
+    for (float& v : p->value.data) v += float(0.1 * rng.normal());
+  return m;
+}
+
+// The int8 model against its float network on `eval`: mean |dequantized int8 logit - float logit|
+// relative to mean |float logit|, and the fraction of items whose top class agrees.
+struct Int8VsFloat {
+  double relative_error = 0, agreement = 0;
+};
+inline Int8VsFloat compare_int8_to_float(const deploy::QModel& q, SavedModel& m,
+                                         const FeatureSet& eval) {
+  const size_t dim = size_t(eval.dim()), classes = q.classes.size();
+  nn::Tensor x({int(eval.size()), int(dim)});
+  std::copy(eval.x.begin(), eval.x.end(), x.ptr());
+  const nn::Tensor& y = m.net.forward(x, {});
+  double err = 0, spread = 0;
+  size_t agree = 0;
+  std::vector<int8_t> in(dim);
+  for (size_t i = 0; i < eval.size(); ++i) {
+    deploy::quantize_input(q, eval.row(i), in.data());
+    const auto s = deploy::run_int8(q, in.data());
+    size_t best = 0;
+    for (size_t c = 0; c < classes; ++c) {
+      err += std::fabs(q.out_scale * (s[c] - q.out_zp) - y[i * classes + c]);
+      spread += std::fabs(y[i * classes + c]);
+      if (y[i * classes + c] > y[i * classes + best]) best = c;
+    }
+    agree += size_t(deploy::argmax_scores(s)) == best;
+  }
+  return {err / spread, double(agree) / double(eval.size())};
 }
 
 // n rows of 50 x 13 N(0, 1) features (the scale of CMVN'd MFCCs).

@@ -41,7 +41,7 @@ TEST(Config, UnknownKeyIsNamed) {
 
 TEST(Config, OutOfRangeValuesAreNamed) {
   EXPECT_NE(error_of({{"train", {{"lr", -1.0}}}}).find("train.lr"), std::string::npos);
-  EXPECT_NE(error_of({{"model", {{"num_conv", 4}}}}).find("model.num_conv"), std::string::npos);
+  EXPECT_NE(error_of({{"model", {{"num_conv", 5}}}}).find("model.num_conv"), std::string::npos);
   EXPECT_NE(error_of({{"dendrites", {{"mode", "magic"}}}}).find("dendrites.mode"),
             std::string::npos);
   EXPECT_NE(error_of({{"train", {{"epochs", "ten"}}}}).find("train.epochs"), std::string::npos);

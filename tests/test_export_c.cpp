@@ -120,19 +120,14 @@ TEST_P(ExportC, GeneratedCodeEqualsTheInt8ReferenceOnTheWholeTestSplit) {
   EXPECT_EQ(arm.exit_code, 0) << arm.output;
 }
 
-INSTANTIATE_TEST_SUITE_P(Deploy, ExportC, ::testing::Values("cc_kws12.json", "ei_kws12.json"),
+INSTANTIATE_TEST_SUITE_P(Deploy, ExportC,
+                         ::testing::Values("cc_kws12.json", "ei_kws12.json", "ds_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
-// Two dendrites with cascade weights (the committed cc model has one): the generated kernels'
-// cascade indexing against the C++ reference, on synthetic audio (no data needed).
-TEST(ExportC, TwoDendritesWithCascadeMatchTheReference) {
-  if (!have_tool("cc")) GTEST_SKIP() << "no C compiler";
-  Rng rng(11);
-  SavedModel m = dendritic_model(rng);
-  const deploy::QModel q = deploy::quantize(m, random_features(300, 5));
-  ASSERT_EQ(q.layers[2].dendrites, 2);
+// 40 one-second tones of rising pitch and loudness with some noise: audio that spreads the
+// features without needing the data set.
+std::vector<std::vector<int16_t>> synthetic_clips() {
   std::vector<std::vector<int16_t>> clips;
-  std::vector<int> labels;
   std::mt19937 gen(9);
   std::normal_distribution<float> noise(0, 1);
   for (int i = 0; i < 40; ++i) {
@@ -142,13 +137,39 @@ TEST(ExportC, TwoDendritesWithCascadeMatchTheReference) {
       clip[n] =
           int16_t(amp * std::sin(6.2831853f * hz * float(n) / 16000.f) + 0.2f * amp * noise(gen));
     clips.push_back(std::move(clip));
-    labels.push_back(0);
   }
+  return clips;
+}
+
+void expect_c_equals_reference(const deploy::QModel& q) {
+  const auto clips = synthetic_clips();
   TempDir t;
-  const HarnessRun h = run_harness(q, clips, labels, t.path());
+  const HarnessRun h = run_harness(q, clips, std::vector<int>(clips.size(), 0), t.path());
   EXPECT_EQ(h.label_diff, 0u);
   EXPECT_EQ(h.score_diff, 0u);
   EXPECT_NE(h.run.output.find("mismatches 0\n"), std::string::npos) << h.run.output;
+}
+
+// Two dendrites with cascade weights (the committed cc model has one): the generated kernels'
+// cascade indexing against the C++ reference, on synthetic audio (no data needed).
+TEST(ExportC, TwoDendritesWithCascadeMatchTheReference) {
+  if (!have_tool("cc")) GTEST_SKIP() << "no C compiler";
+  Rng rng(11);
+  SavedModel m = dendritic_model(rng);
+  const deploy::QModel q = deploy::quantize(m, random_features(300, 5));
+  ASSERT_EQ(q.layers[2].dendrites, 2);
+  expect_c_equals_reference(q);
+}
+
+// DS-CNN: the depthwise and average-pool kernels, and dendrites on pointwise convs.
+TEST(ExportC, DsCnnWithDendritesMatchesTheReference) {
+  if (!have_tool("cc")) GTEST_SKIP() << "no C compiler";
+  Rng rng(21);
+  SavedModel m = ds_cnn_model(rng);
+  const deploy::QModel q = deploy::quantize(m, random_features(300, 5));
+  ASSERT_EQ(q.layers[2].kind, deploy::QLayer::kDepthwise);
+  ASSERT_EQ(q.layers[7].kind, deploy::QLayer::kAvgPool);
+  expect_c_equals_reference(q);
 }
 
 // One line naming the problem, non-zero exit.

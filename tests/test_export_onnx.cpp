@@ -162,16 +162,12 @@ void expect_parity(dkws::SavedModel& model, const std::string& label) {
   EXPECT_EQ(want, got) << label;
 }
 
-// An AudioClassifier with dendrites on every layer (Conv2D and Dense), 2 per neuron, and every
+// The model of `spec` with 2 dendrites per neuron on every layer dendrites can wrap, and every
 // weight (f, g_k, v_k, u_kj, biases) perturbed so no term is zero and all of them show.
-dkws::SavedModel audio_classifier(const std::string& activation, bool pool_same, int num_conv) {
+dkws::SavedModel with_dendrites_everywhere(const dkws::ModelSpec& spec,
+                                           const std::string& activation) {
   dkws::SavedModel m;
-  m.config.model.family = "audio_classifier";
-  m.config.model.num_conv = num_conv;
-  m.config.model.num_linear = 2;
-  m.config.model.width = 0.5;
-  m.config.model.noise = 0.1;
-  m.config.model.pool_same = pool_same;
+  m.config.model = spec;
   m.config.dendrites.mode = "gd";
   m.config.dendrites.layers = "all";
   m.config.dendrites.activation = activation;
@@ -184,6 +180,18 @@ dkws::SavedModel audio_classifier(const std::string& activation, bool pool_same,
   for (dkws::nn::Param* p : m.net.params())
     for (float& v : p->value.data) v += float(0.2 * rng.normal());
   return m;
+}
+
+// An AudioClassifier (Conv2D and Dense) with dendrites on every layer.
+dkws::SavedModel audio_classifier(const std::string& activation, bool pool_same, int num_conv) {
+  dkws::ModelSpec spec;
+  spec.family = "audio_classifier";
+  spec.num_conv = num_conv;
+  spec.num_linear = 2;
+  spec.width = 0.5;
+  spec.noise = 0.1;
+  spec.pool_same = pool_same;
+  return with_dendrites_everywhere(spec, activation);
 }
 
 TEST(ExportOnnx, TrainedCcModelWithTwoDendritesMatchesOnnxRuntime) {
@@ -220,6 +228,35 @@ TEST(ExportOnnx, AudioClassifierSigmoidDendritesEverywhereMatchesOnnxRuntime) {
 TEST(ExportOnnx, AudioClassifierReluDendritesEverywhereMatchesOnnxRuntime) {
   dkws::SavedModel m = audio_classifier("relu", true, 1);
   expect_parity(m, "audio_classifier conv2d x1 + dense x2, relu dendrites on all, pool same");
+}
+
+// DS-CNN: the depthwise conv1d as a grouped Conv and the global average pool as ReduceMean, with
+// dendrites on the first conv, the pointwise convs and the dense layer (the trained deploy
+// fixture has one per neuron; the random one two, on three blocks).
+TEST(ExportOnnx, TrainedDsCnnWithDendritesMatchesOnnxRuntime) {
+  dkws::SavedModel m =
+      dkws::load_model(dkws::testing::source_dir() / "tests/fixtures/deploy/ds_kws12.json");
+  ASSERT_EQ(m.config.model.family, "ds_cnn");
+  ASSERT_EQ(dkws::dendrite::dendrite_count(m.net), 1);
+  expect_parity(m, "kws12 ds_cnn cc, 1 dendrite on conv1d, pointwise and dense (trained)");
+}
+
+TEST(ExportOnnx, DsCnnTanhDendritesEverywhereMatchesOnnxRuntime) {
+  dkws::ModelSpec spec;
+  spec.family = "ds_cnn";
+  spec.num_conv = 3;
+  spec.width = 0.75;
+  dkws::SavedModel m = with_dendrites_everywhere(spec, "tanh");
+  expect_parity(m, "ds_cnn 3 blocks, tanh dendrites on conv1d, pointwise and dense");
+}
+
+// ei_conv1d scaled to 4 blocks at half width: the same layer kinds in a longer stack.
+TEST(ExportOnnx, ScaledEiConv1dMatchesOnnxRuntime) {
+  dkws::ModelSpec spec;
+  spec.num_conv = 4;
+  spec.width = 0.5;
+  dkws::SavedModel m = with_dendrites_everywhere(spec, "sigmoid");
+  expect_parity(m, "ei_conv1d 4 blocks width 0.5, sigmoid dendrites on all");
 }
 
 TEST(ExportOnnx, PassesTheCheckerAndRecordsFrontEndAndClasses) {

@@ -1,8 +1,9 @@
-// Firmware check: the committed cc model (about 1,300 parameters, dendrites included) exported to
-// C, built for QEMU's mps2-an386 (Cortex-M4F) with 24 real kws12 test clips in flash, run under
-// QEMU with semihosting; every class and score must equal the host's C++ int8 reference. Also
-// checks the flash/RAM targets and reports instructions per inference (-icount shift=0: 1 ns of
-// virtual time per instruction, read from the CMSDK timer and calibrated in the firmware).
+// Firmware check: the committed cc model (about 1,300 parameters, dendrites included) and the
+// DS-CNN model (depthwise convs, average pool, dendrites on its pointwise convs) exported to C,
+// built for QEMU's mps2-an386 (Cortex-M4F) with 24 real kws12 test clips in flash, run under QEMU
+// with semihosting; every class and score must equal the host's C++ int8 reference. Also checks the
+// flash/RAM targets and reports instructions per inference (-icount shift=0: 1 ns of virtual time
+// per instruction, read from the CMSDK timer and calibrated in the firmware).
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -23,11 +24,13 @@ size_t section_size(const std::string& size_txt, const std::string& name) {
   return std::stoul(m[1]);
 }
 
-TEST(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
+class Firmware : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   if (!have_data()) GTEST_SKIP() << "no data at " << data_dir();
   for (const char* tool : {"arm-none-eabi-gcc", "qemu-system-arm", "make"})
     if (!have_tool(tool)) GTEST_SKIP() << tool << " missing (make deps installs it)";
-  const DeployCase c = deploy_case("cc_kws12.json", 24);
+  const DeployCase c = deploy_case(GetParam(), 24);
   TempDir t;
   const auto summary = deploy::export_c(c.q, t / "model");
   write_file(t / "clips.h", deploy::firmware_clips_header(c.clips));
@@ -85,11 +88,11 @@ TEST(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   const double per_tick = 200000.0 / double(calibration);
   const double instructions = ticks / double(clips) * per_tick;
   std::printf(
-      "firmware: %zu clips equal to host; flash %zu B (.text %zu + .data %zu, clips "
+      "firmware %s: %zu clips equal to host; flash %zu B (.text %zu + .data %zu, clips "
       "excluded); RAM %zu B (.data + .bss %zu incl. arena %zu, + stack high-water %zu); "
       "%.0f instructions per inference (%.2f per timer tick), of which the MFCC front end %.0f\n",
-      clips, flash, text, data, ram, bss, summary.arena_bytes, stack, instructions, per_tick,
-      double(frontend) * per_tick);
+      GetParam().c_str(), clips, flash, text, data, ram, bss, summary.arena_bytes, stack,
+      instructions, per_tick, double(frontend) * per_tick);
   EXPECT_NEAR(per_tick, 40.0, 0.5);  // 25 MHz timer, 1 ns per instruction
   EXPECT_LE(flash, 32u * 1024u);
   EXPECT_LE(ram, 16u * 1024u);
@@ -97,5 +100,8 @@ TEST(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   EXPECT_GT(frontend, 0u);
   EXPECT_LT(double(frontend) * per_tick, instructions);
 }
+
+INSTANTIATE_TEST_SUITE_P(Deploy, Firmware, ::testing::Values("cc_kws12.json", "ds_kws12.json"),
+                         [](const auto& info) { return info.param.substr(0, 2); });
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Both model families against PyTorch 1.13 (tests/fixtures/torch_models.json, made by
-// tools/torch/make_model_fixtures.py): logits, loss, every parameter gradient, and the parameters
-// after one Adam step plus MaxNorm.
+// The model families (ei_conv1d, also scaled; audio_classifier; ds_cnn) against PyTorch 1.13
+// (tests/fixtures/torch_models.json, made by tools/torch/make_model_fixtures.py): logits, loss,
+// every parameter gradient, and the parameters after one Adam step plus MaxNorm.
 #include <cmath>
 #include <fstream>
 
@@ -86,6 +86,12 @@ TEST(ModelParity, EdgeImpulseConv1DMatchesTorch) {
 }
 TEST(ModelParity, AudioClassifierMatchesTorch) {
   check_family("audio_classifier");
+}
+TEST(ModelParity, DsCnnMatchesTorch) {
+  check_family("ds_cnn");
+}
+TEST(ModelParity, ScaledEdgeImpulseConv1DMatchesTorch) {
+  check_family("ei_conv1d_scaled");
 }
 
 TEST(ModelParity, EdgeImpulseConv1DHas1347ParamsFor3Classes) {

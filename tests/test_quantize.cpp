@@ -52,34 +52,18 @@ TEST(Quantize, FoldedDendritesFollowTheFloatModel) {
   EXPECT_TRUE(q.layers[0].relu);
   EXPECT_EQ(q.layers[0].cascade_mul.size(), 3u);  // u_10 for 3 channels
   EXPECT_EQ(q.layers[2].weight.size(), 3u * 4u * 450u);
-  nn::Tensor x({int(eval.size()), 650});
-  std::copy(eval.x.begin(), eval.x.end(), x.ptr());
-  const nn::Tensor& y = m.net.forward(x, {});
-  double err = 0, spread = 0;
-  size_t agree = 0;
-  std::vector<int8_t> in(650);
-  for (size_t i = 0; i < eval.size(); ++i) {
-    deploy::quantize_input(q, eval.row(i), in.data());
-    const auto s = deploy::run_int8(q, in.data());
-    int best = 0;
-    for (int c = 0; c < 4; ++c) {
-      const double deq = q.out_scale * (s[size_t(c)] - q.out_zp);
-      err += std::fabs(deq - y[i * 4 + size_t(c)]);
-      spread += std::fabs(y[i * 4 + size_t(c)]);
-      if (y[i * 4 + size_t(c)] > y[i * 4 + size_t(best)]) best = c;
-    }
-    agree += deploy::argmax_scores(s) == best;
-  }
+  const Int8VsFloat cmp = compare_int8_to_float(q, m, eval);
   // int8 noise is a few percent of the logits' size; without the dendrite terms it would be far
   // larger (their v weights are of the same order as f's output).
-  EXPECT_LT(err / spread, 0.06) << "mean |int8 - float| relative to mean |float|";
-  EXPECT_GE(double(agree) / double(eval.size()), 0.9);
+  EXPECT_LT(cmp.relative_error, 0.06) << "mean |int8 - float| relative to mean |float|";
+  EXPECT_GE(cmp.agreement, 0.9);
 
   // The same network with the dendrites' v zeroed must differ: the fold really uses them.
   for (size_t i : {size_t(1), size_t(5)})
     for (int k = 0; k < 2; ++k)
       static_cast<dendrite::DendriteLayer&>(m.net.layer(i)).output_weight(k).value.zero();
   const deploy::QModel q0 = deploy::quantize(m, calib);
+  std::vector<int8_t> in(650);
   deploy::quantize_input(q0, eval.row(0), in.data());
   EXPECT_NE(deploy::run_int8(q0, in.data()), deploy::run_int8(q, in.data()));
 }
@@ -157,7 +141,7 @@ TEST(Quantize, CFrontEndMatchesEdgeImpulseFixtures) {
 }
 
 // The accuracy budget on real data: int8 within 1 point of float on the kws12 test split, for the
-// committed Edge Impulse baseline and cc model; both recorded in metrics.json.
+// committed Edge Impulse baseline, cc model and DS-CNN (cc); both recorded in metrics.json.
 //
 // The fixtures' own test accuracy was recorded by a Release build on a CPU with FMA, and builds
 // that round the same way (native, x86-64-v3) reproduce it exactly. Others compute the features
@@ -197,7 +181,8 @@ TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
   EXPECT_GT(metrics.at("int8_bytes").get<size_t>(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deploy, QuantizeRun, ::testing::Values("ei_kws12.json", "cc_kws12.json"),
+INSTANTIATE_TEST_SUITE_P(Deploy, QuantizeRun,
+                         ::testing::Values("ei_kws12.json", "cc_kws12.json", "ds_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
 }  // namespace

@@ -14,12 +14,13 @@
 namespace dkws {
 
 struct ModelSpec {
-  // "ei_conv1d": Edge Impulse's default 1D CNN; "audio_classifier": the paper's sweepable family.
+  // "ei_conv1d": Edge Impulse's default 1D CNN; "audio_classifier": the paper's sweepable family;
+  // "ds_cnn": a depthwise-separable CNN over time (Hello Edge).
   std::string family = "ei_conv1d";
-  int num_conv = 2;    // audio_classifier: 1..3 conv blocks
-  int num_linear = 1;  // audio_classifier: 1..2 dense layers
-  double width = 1.0;  // channel multiplier
-  int growth = 0;      // row of the channel table, 0..5
+  int num_conv = 2;       // conv blocks: audio_classifier 1..3, ei_conv1d 1..4, ds_cnn 1..6
+  int num_linear = 1;     // audio_classifier: 1..2 dense layers
+  double width = 1.0;     // channel multiplier (ds_cnn: 16 * width channels)
+  int growth = 0;         // row of the channel table, 0..5
   // Where `dropout` acts. "conv": after every conv block (Edge Impulse; dkws's first
   // audio_classifier). "linear": before every dense layer, with conv blocks at `conv_dropout`
   // (the paper's AudioClassifier, the audio_classifier default).

@@ -29,7 +29,11 @@ QMul quantize_multiplier(double real);               // throws dkws::Error when 
 int32_t apply_multiplier(int32_t x, const QMul& q);  // round half up, int64 product
 
 struct QLayer {
-  enum Kind { kConv, kPool } kind = kConv;
+  // kConv: convolution or dense, dendrites folded in. kPool: max pool. kDepthwise: one kh x kw
+  // kernel per channel (cin == cout, weight [cout][kh][kw], no dendrites). kAvgPool: the mean over
+  // all h x w positions, rounded half away from zero, at the input's scale (oh = ow = 1).
+  enum Kind { kConv, kPool, kDepthwise, kAvgPool } kind = kConv;
+  bool weighted() const { return kind == kConv || kind == kDepthwise; }
   std::string name;              // "layer 3 (conv2d, 2 dendrites)" for comments and errors
   int h = 1, w = 1, cin = 1;     // input, channels-last
   int oh = 1, ow = 1, cout = 1;  // output
@@ -39,6 +43,7 @@ struct QLayer {
   int dendrites = 0;
   int in_zp = 0, out_zp = 0;
   std::vector<int8_t> weight;                // [(D+1) * cout][kh][kw][cin]: f, then g_0 ...
+                                             // (kDepthwise: [cout][kh][kw])
   std::vector<int32_t> bias;                 // [(D+1) * cout]
   std::vector<QMul> acc_mul;                 // [(D+1) * cout]: f -> y scale, g_k -> a_k scale
   std::vector<QMul> cascade_mul;             // [k][j<k][cout], flattened in that order

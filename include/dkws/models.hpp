@@ -1,6 +1,7 @@
-// Building networks: the two model families of docs/design.md section 4 from a ModelSpec, and any
-// network back from the layer list a model file saves. This stage sits above nn and dendrite
-// because it is the one place that knows every layer kind, dendrite wrappers included.
+// Building networks: the model families (ei_conv1d, audio_classifier of docs/design.md section 4,
+// ds_cnn) from a ModelSpec, and any network back from the layer list a model file saves. This stage
+// sits above nn and dendrite because it is the one place that knows every layer kind, dendrite
+// wrappers included.
 #pragma once
 #include <memory>
 
@@ -16,6 +17,10 @@ nn::Sequential build_model(const ModelSpec& spec, int frames, int coeffs, int cl
 
 // Channel count of conv block i for the audio_classifier family.
 int audio_classifier_channels(int growth, double width, int block);
+// Filters of conv block i for the ei_conv1d family: 8 * 2^i * width (Edge Impulse: 8, 16).
+int ei_conv1d_channels(double width, int block);
+// Channels of every layer of the ds_cnn family: 16 * width.
+int ds_cnn_channels(double width);
 // Hidden dense width for a flattened size F: max(3, int(exp((ln F + ln classes) / 2))).
 int audio_classifier_hidden(int flat, int classes);
 

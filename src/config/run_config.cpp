@@ -222,15 +222,19 @@ json RunConfig::to_json() const {
 void validate(const RunConfig& c, const std::string& src) {
   check_one_of(c.task, {"kws12", "kw3", "folder"}, src, "task");
   const ModelSpec& m = c.model;
-  check_one_of(m.family, {"ei_conv1d", "audio_classifier"}, src, "model.family");
-  check(m.num_conv >= 1 && m.num_conv <= 3, src, "model.num_conv", "must be 1, 2 or 3");
+  check_one_of(m.family, {"ei_conv1d", "audio_classifier", "ds_cnn"}, src, "model.family");
+  // ei_conv1d halves the length per block (50 frames: 4 blocks leave 4); ds_cnn's blocks are
+  // cheap enough to stack deeper.
+  const int max_conv = m.family == "ds_cnn" ? 6 : m.family == "ei_conv1d" ? 4 : 3;
+  check(m.num_conv >= 1 && m.num_conv <= max_conv, src, "model.num_conv",
+        "must be in 1.." + std::to_string(max_conv) + " for " + m.family);
   check(m.num_linear >= 1 && m.num_linear <= 2, src, "model.num_linear", "must be 1 or 2");
   check(m.width > 0 && m.width <= 16, src, "model.width", "must be in (0, 16]");
   check(m.growth >= 0 && m.growth <= 5, src, "model.growth", "must be in 0..5");
   check(m.dropout >= 0 && m.dropout < 1, src, "model.dropout", "must be in [0, 1)");
   check_one_of(m.dropout_at, {"conv", "linear"}, src, "model.dropout_at");
   check(m.family == "audio_classifier" || m.dropout_at == "conv", src, "model.dropout_at",
-        "ei_conv1d has dropout after its conv blocks only ('conv')");
+        m.family + " has dropout after its conv blocks only ('conv')");
   check(m.conv_dropout >= 0 && m.conv_dropout < 1, src, "model.conv_dropout", "must be in [0, 1)");
   check_one_of(m.init, {"glorot", "torch"}, src, "model.init");
   check(m.noise >= 0, src, "model.noise", "must be >= 0");

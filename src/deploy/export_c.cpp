@@ -47,6 +47,20 @@ void emit_muls(std::ostringstream& o, const std::string& name, const std::vector
              [](const QMul& q) { return fmt::format("{{{}, {}}}", q.m, q.shift); });
 }
 
+const char* op_name(QLayer::Kind kind) {
+  switch (kind) {
+    case QLayer::kConv:
+      return "KWS_OP_CONV";
+    case QLayer::kPool:
+      return "KWS_OP_POOL";
+    case QLayer::kDepthwise:
+      return "KWS_OP_DWCONV";
+    case QLayer::kAvgPool:
+      return "KWS_OP_AVGPOOL";
+  }
+  throw Error("export: unknown int8 layer kind");
+}
+
 struct Layout {
   size_t buf0 = 0, buf1 = 0, fe_offset = 0, arena = 0;
 };
@@ -166,9 +180,8 @@ std::string model_source(const QModel& q, const FrontEndTables& t, const Layout&
     table << fmt::format(
         "  {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}w, {}b, {}am, {}cm, "
         "{}om, {}az, {}hz, {}l}},\n",
-        L.kind == QLayer::kConv ? "KWS_OP_CONV" : "KWS_OP_POOL", L.h, L.w, L.cin, L.oh, L.ow,
-        L.cout, L.kh, L.kw, L.pad_h, L.pad_w, int(L.relu), L.dendrites, L.in_zp, L.out_zp, p, p, p,
-        p, p, p, p, p);
+        op_name(L.kind), L.h, L.w, L.cin, L.oh, L.ow, L.cout, L.kh, L.kw, L.pad_h, L.pad_w,
+        int(L.relu), L.dendrites, L.in_zp, L.out_zp, p, p, p, p, p, p, p, p);
   }
   std::string rows = table.str();
   // Short placeholders keep the format string readable; expand them to the array names.

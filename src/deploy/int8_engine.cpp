@@ -77,6 +77,40 @@ void run_pool(const QLayer& l, const int8_t* in, int8_t* out) {
       }
 }
 
+void run_depthwise(const QLayer& l, const int8_t* in, int8_t* out) {
+  for (int oy = 0; oy < l.oh; ++oy)
+    for (int ox = 0; ox < l.ow; ++ox)
+      for (int c = 0; c < l.cout; ++c) {
+        int32_t acc = l.bias[size_t(c)];
+        for (int a = 0; a < l.kh; ++a)
+          for (int b = 0; b < l.kw; ++b) {
+            const int iy = oy + a - l.pad_h, ix = ox + b - l.pad_w;
+            if (iy < 0 || iy >= l.h || ix < 0 || ix >= l.w) continue;  // padding: real 0
+            const int8_t x =
+                in[(size_t(iy) * size_t(l.w) + size_t(ix)) * size_t(l.cin) + size_t(c)];
+            acc += (int32_t(x) - l.in_zp) *
+                   int32_t(
+                       l.weight[(size_t(c) * size_t(l.kh) + size_t(a)) * size_t(l.kw) + size_t(b)]);
+          }
+        int32_t y = l.out_zp + apply_multiplier(acc, l.acc_mul[size_t(c)]);
+        if (l.relu) y = std::max(y, int32_t(l.out_zp));
+        out[(size_t(oy) * size_t(l.ow) + size_t(ox)) * size_t(l.cout) + size_t(c)] = clamp8(y);
+      }
+}
+
+// Mean at the input's scale: zp + (sum of (x - zp)) / positions, rounded half away from zero.
+void run_avgpool(const QLayer& l, const int8_t* in, int8_t* out) {
+  const int32_t positions = l.h * l.w;
+  for (int c = 0; c < l.cout; ++c) {
+    int32_t sum = 0;
+    for (int32_t p = 0; p < positions; ++p)
+      sum += int32_t(in[size_t(p) * size_t(l.cin) + size_t(c)]) - l.in_zp;
+    const int32_t mean =
+        sum >= 0 ? (sum + positions / 2) / positions : -((-sum + positions / 2) / positions);
+    out[c] = clamp8(l.in_zp + mean);
+  }
+}
+
 }  // namespace
 
 void quantize_input(const QModel& q, const float* features, int8_t* out) {
@@ -96,10 +130,20 @@ std::vector<int8_t> run_int8(const QModel& q, const int8_t* input) {
   std::vector<int8_t> next;
   for (const QLayer& l : q.layers) {
     next.assign(size_t(l.oh) * size_t(l.ow) * size_t(l.cout), 0);
-    if (l.kind == QLayer::kConv)
-      run_conv(l, cur.data(), next.data());
-    else
-      run_pool(l, cur.data(), next.data());
+    switch (l.kind) {
+      case QLayer::kConv:
+        run_conv(l, cur.data(), next.data());
+        break;
+      case QLayer::kPool:
+        run_pool(l, cur.data(), next.data());
+        break;
+      case QLayer::kDepthwise:
+        run_depthwise(l, cur.data(), next.data());
+        break;
+      case QLayer::kAvgPool:
+        run_avgpool(l, cur.data(), next.data());
+        break;
+    }
     cur.swap(next);
   }
   return cur;

@@ -104,7 +104,8 @@ std::vector<Stage> plan_stages(nn::Sequential& net, int input_features) {
     }
     if (kind == "relu") {
       if (!last_is_conv_without_relu)
-        unsupported(name, "ReLU must directly follow a conv1d, conv2d or dense layer");
+        unsupported(name,
+                    "ReLU must directly follow a conv1d, conv2d, depthwise_conv1d or dense layer");
       stages.back().q.relu = true;
       stages.back().out_act = i;
       last_is_conv_without_relu = false;
@@ -136,6 +137,29 @@ std::vector<Stage> plan_stages(nn::Sequential& net, int input_features) {
       cur = {s.q.oh, s.q.ow, cur.c};
       stages.push_back(std::move(s));
       last_is_conv_without_relu = false;
+      continue;
+    }
+    if (kind == "global_avgpool") {  // the mean keeps its input's scale
+      s.q.kind = QLayer::kAvgPool;
+      s.q.cout = cur.c;
+      cur = {1, 1, cur.c};
+      stages.push_back(std::move(s));
+      last_is_conv_without_relu = false;
+      continue;
+    }
+    if (kind == "depthwise_conv1d") {  // one k x 1 kernel per channel, no dendrites
+      if (cur.w != 1) unsupported(name, "depthwise_conv1d needs an [L, C] input");
+      if (cfg.at("channels").get<int>() != cur.c)
+        unsupported(name, fmt::format("expects {} channels, gets {}", cfg.at("channels").get<int>(),
+                                      cur.c));
+      s.base = &layer;
+      s.q.kind = QLayer::kDepthwise;
+      s.q.kh = cfg.at("kernel").get<int>();
+      s.q.pad_h = (s.q.kh - 1) / 2;
+      s.q.oh = cur.h;
+      s.q.cout = cur.c;
+      stages.push_back(std::move(s));
+      last_is_conv_without_relu = true;
       continue;
     }
     nlohmann::json base_cfg = cfg;
@@ -196,7 +220,7 @@ Range calibrate(nn::Sequential& net, std::vector<Stage>& stages, const FeatureSe
     input.add(x.ptr(), x.size());
     net.forward(x, ctx);
     for (Stage& s : stages) {
-      if (s.q.kind != QLayer::kConv) continue;
+      if (!s.q.weighted()) continue;
       const nn::Tensor& y = net.activation(s.out_act);
       s.out_range.add(y.ptr(), y.size());
       if (!s.dend) continue;
@@ -316,7 +340,7 @@ QModel quantize(SavedModel& model, const FeatureSet& calibration) {
   QParams cur = in_q;
   for (Stage& s : stages) {
     s.in_q = cur;
-    if (s.q.kind == QLayer::kPool) {  // max pooling keeps its input's scale
+    if (!s.q.weighted()) {  // max and average pooling keep their input's scale
       s.q.in_zp = s.q.out_zp = cur.zp;
     } else {
       s.out_q = qparams_for(s.out_range);

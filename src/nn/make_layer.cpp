@@ -90,6 +90,9 @@ std::unique_ptr<Layer> make_layer(const json& cfg) {
     check_size(kind, "weight", {out, k[0], k[1], in});
     return make_conv2d(in, out, k[0], k[1]);
   }
+  if (kind == "depthwise_conv1d")
+    return make_depthwise_conv1d(get_int(cfg, kind, "channels"), get_int(cfg, kind, "kernel"));
+  if (kind == "global_avgpool") return make_global_avgpool();
   if (kind == "maxpool1d")
     return make_maxpool1d(get_int(cfg, kind, "pool"), get_bool(cfg, kind, "same"));
   if (kind == "maxpool2d")

@@ -4,7 +4,7 @@ tests/test_layers_torch.cpp checks dkws's layers against.
 
 Each case holds, in dkws's layouts (channels-last activations; dense weight [out][in], conv1d
 weight [out][k][in], conv2d weight [out][kh][kw][in]): the layer config for make_layer(), a random
-input x, weight and bias, a random upstream gradient dy, and torch's y, dx, dweight and dbias.
+input x, weight and bias (depthwise_conv1d weight [C][k]), a random upstream gradient dy, and torch's y, dx, dweight and dbias.
 The script converts to torch's layouts (channels-first, weight [out][in][k...]) and back.
 
 Inputs are float32 values printed with 9 significant digits (exact round trip); torch computes in
@@ -117,6 +117,28 @@ def maxpool2d_valid_case(n, h, wd, c, pool):
                 {"kind": "maxpool2d", "pool": pool, "same": False}, x, y, dy, dx)
 
 
+def depthwise_conv1d_case(n, length, c, k):
+    # ours [N,L,C] / weight [C][K]  ->  torch [N,C,L] / [C][1][K] with groups=C.
+    x, w, b = rand(n, length, c), rand(c, k) * 0.5, rand(c) * 0.1
+    dy = rand(n, length, c)
+    fn = lambda xt, wt, bt: F.conv1d(xt.permute(0, 2, 1), wt.unsqueeze(1), bt, padding="same",
+                                     groups=c).permute(0, 2, 1)
+    y, dx, (dw, db) = run(fn, x, [w, b], dy)
+    return case(f"depthwise_conv1d C{c} k{k} L{length}",
+                {"kind": "depthwise_conv1d", "channels": c, "kernel": k},
+                x, y, dy, dx, w, b, dw, db)
+
+
+def global_avgpool_case(shape):
+    # ours [N, positions..., C] -> [N, C]: torch's mean over the position axes.
+    x = rand(*shape)
+    dy = rand(shape[0], shape[-1])
+    fn = lambda xt: xt.mean(dim=tuple(range(1, len(shape) - 1)))
+    y, dx, _ = run(fn, x, [], dy)
+    return case(f"global_avgpool {'x'.join(map(str, shape))}", {"kind": "global_avgpool"},
+                x, y, dy, dx)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -130,6 +152,12 @@ def main():
         maxpool1d_same_case(3, 11, 4, 2),
         maxpool1d_same_case(2, 7, 3, 3),  # padding 2: one cell before, one after
         maxpool2d_valid_case(2, 7, 5, 3, 2),
+        # DS-CNN layers (appended, so the cases above keep their random draws).
+        depthwise_conv1d_case(2, 9, 6, 3),
+        depthwise_conv1d_case(2, 7, 5, 4),  # even kernel: one zero before, two after
+        conv1d_case(2, 8, 6, 7, 1),  # pointwise
+        global_avgpool_case((3, 13, 5)),
+        global_avgpool_case((2, 4, 3, 6)),
     ]
     doc = {"generator": "tools/torch/make_layer_fixtures.py", "torch": torch.__version__,
            "cases": cases}

@@ -20,10 +20,15 @@ std::unique_ptr<Layer> make_conv1d(int in_ch, int out_ch, int kernel);
 // x [N, H, W, in_ch] -> y [N, H, W, out_ch], 'same' zero padding, stride 1;
 // weight [out][kh][kw][in], bias [out].
 std::unique_ptr<Layer> make_conv2d(int in_ch, int out_ch, int kernel_h, int kernel_w);
+// x [N, L, C] -> y [N, L, C], one kernel per channel (torch groups = C), 'same' zero padding,
+// stride 1; weight [C][k], bias [C].
+std::unique_ptr<Layer> make_depthwise_conv1d(int channels, int kernel);
 // Pool size = stride = `pool`. same=true: Keras 'same' (ceil(L/pool), windows cut at the edge);
 // same=false: 'valid' as torch's MaxPool (floor).
 std::unique_ptr<Layer> make_maxpool1d(int pool, bool same);
 std::unique_ptr<Layer> make_maxpool2d(int pool, bool same);
+// [N, positions..., C] -> [N, C]: the mean of each channel over all positions.
+std::unique_ptr<Layer> make_global_avgpool();
 std::unique_ptr<Layer> make_relu();
 // Inverted dropout: scales kept units by 1/(1-rate) in training, identity at inference.
 std::unique_ptr<Layer> make_dropout(float rate);

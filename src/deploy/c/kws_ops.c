@@ -81,6 +81,50 @@ void kws_pool_s8(const kws_layer_t* l, const int8_t* in, int8_t* out) {
   }
 }
 
+/* One kernel per channel: weight [cout][kh][kw], cin == cout, no dendrites. */
+void kws_dwconv_s8(const kws_layer_t* l, const int8_t* in, int8_t* out) {
+  const int C = l->cout, zp = l->in_zp;
+  int oy, ox, c, a, b;
+  for (oy = 0; oy < l->oh; ++oy) {
+    for (ox = 0; ox < l->ow; ++ox) {
+      int8_t* dst = out + ((size_t)oy * (size_t)l->ow + (size_t)ox) * (size_t)C;
+      for (c = 0; c < C; ++c) {
+        int32_t acc = l->bias[c], y;
+        const int8_t* w = l->weight + (size_t)c * (size_t)(l->kh * l->kw);
+        for (a = 0; a < l->kh; ++a) {
+          const int iy = oy + a - l->pad_h;
+          if (iy < 0 || iy >= l->h) continue; /* padding is real 0 */
+          for (b = 0; b < l->kw; ++b) {
+            const int ix = ox + b - l->pad_w;
+            if (ix < 0 || ix >= l->w) continue;
+            acc += ((int32_t)
+                        in[((size_t)iy * (size_t)l->w + (size_t)ix) * (size_t)l->cin + (size_t)c] -
+                    zp) *
+                   (int32_t)w[a * l->kw + b];
+          }
+        }
+        y = l->out_zp + kws_requant(acc, l->acc_mul[c]);
+        if (l->relu && y < l->out_zp) y = l->out_zp;
+        dst[c] = clamp8(y);
+      }
+    }
+  }
+}
+
+/* Mean over all h x w positions at the input's scale, rounded half away from zero. */
+void kws_avgpool_s8(const kws_layer_t* l, const int8_t* in, int8_t* out) {
+  const int32_t positions = (int32_t)l->h * (int32_t)l->w;
+  int32_t p, sum, mean;
+  int c;
+  for (c = 0; c < l->cout; ++c) {
+    sum = 0;
+    for (p = 0; p < positions; ++p)
+      sum += (int32_t)in[(size_t)p * (size_t)l->cin + (size_t)c] - l->in_zp;
+    mean = sum >= 0 ? (sum + positions / 2) / positions : -((-sum + positions / 2) / positions);
+    out[c] = clamp8(l->in_zp + mean);
+  }
+}
+
 void kws_quantize_features(const kws_model_t* m, const float* feat, int8_t* out) {
   const int n = m->fe->frames * m->fe->num_cepstral;
   int i;
@@ -101,10 +145,22 @@ const int8_t* kws_run_layers(const kws_model_t* m) {
   buf[1] = (int8_t*)(void*)(m->arena + m->buf1_offset);
   for (i = 0; i < m->num_layers; ++i) {
     const kws_layer_t* l = &m->layers[i];
-    if (l->kind == KWS_OP_CONV)
-      kws_conv_s8(l, buf[i % 2], buf[(i + 1) % 2]);
-    else
-      kws_pool_s8(l, buf[i % 2], buf[(i + 1) % 2]);
+    const int8_t* in = buf[i % 2];
+    int8_t* out = buf[(i + 1) % 2];
+    switch (l->kind) {
+      case KWS_OP_CONV:
+        kws_conv_s8(l, in, out);
+        break;
+      case KWS_OP_POOL:
+        kws_pool_s8(l, in, out);
+        break;
+      case KWS_OP_DWCONV:
+        kws_dwconv_s8(l, in, out);
+        break;
+      default:
+        kws_avgpool_s8(l, in, out);
+        break;
+    }
   }
   return buf[m->num_layers % 2];
 }

@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 #define KWS_MAX_DENDRITES 16
-enum { KWS_OP_CONV = 0, KWS_OP_POOL = 1 };
+enum { KWS_OP_CONV = 0, KWS_OP_POOL = 1, KWS_OP_DWCONV = 2, KWS_OP_AVGPOOL = 3 };
 
 /* A requantization factor m * 2^-shift (m in [2^30, 2^31), 1 <= shift <= 62). */
 typedef struct {
@@ -25,7 +25,10 @@ typedef struct {
  * [f | g_0 .. g_{D-1}], each output channel combined with its dendrites:
  *   a_k = a_zp[k] + M(acc_gk) + sum_{j<k} M(h_j - h_zp[j]);  h_k = lut[k][a_k + 128];
  *   y = out_zp + M(acc_f) + sum_k M(h_k - h_zp[k]);  ReLU clamps y at out_zp.
- * pool: max over kh x kw windows with stride kh x kw (pad_* cells before the input ignored). */
+ * pool: max over kh x kw windows with stride kh x kw (pad_* cells before the input ignored).
+ * dwconv: 'same' stride-1 depthwise convolution, weight [cout][kh][kw] (cin == cout), ReLU as conv.
+ * avgpool: the mean of each channel over all h x w positions, at the input's scale and zero
+ * point, rounded half away from zero; oh = ow = 1. */
 typedef struct {
   int kind;
   int h, w, cin, oh, ow, cout, kh, kw, pad_h, pad_w;
@@ -54,6 +57,8 @@ typedef struct {
 int32_t kws_requant(int32_t x, kws_mul_t q);
 void kws_conv_s8(const kws_layer_t* l, const int8_t* in, int8_t* out);
 void kws_pool_s8(const kws_layer_t* l, const int8_t* in, int8_t* out);
+void kws_dwconv_s8(const kws_layer_t* l, const int8_t* in, int8_t* out);
+void kws_avgpool_s8(const kws_layer_t* l, const int8_t* in, int8_t* out);
 /* float features -> int8 input, the same float operations as the C++ reference. */
 void kws_quantize_features(const kws_model_t* m, const float* feat, int8_t* out);
 /* Runs every layer from arena buffer 0; returns the buffer holding the class scores. */

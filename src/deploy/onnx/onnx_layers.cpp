@@ -86,6 +86,41 @@ Value max_pool(GraphBuilder& g, const nn::Layer& layer, const Value& in, const s
   return out;
 }
 
+// Depthwise conv1d: a grouped Conv (group = C), weight [C][k] as ONNX's [C][1][k], 'same' as
+// dkws pads it ((k-1)/2 zeros before, the rest after).
+Value depthwise_conv(GraphBuilder& g, const nn::Layer& layer, const Value& in,
+                     const std::string& name) {
+  const json cfg = layer.config();
+  const int64_t channels = cfg.at("channels").get<int>(), k = cfg.at("kernel").get<int>();
+  const Value x = g.channels_first(in, name);
+  const nn::Tensor& w = param(layer, "weight", name);
+  const std::string wn = g.add_float(name + "_weight", {channels, 1, k}, w.data);
+  const std::string bn = g.add_float(name + "_bias", dims_of(param(layer, "bias", name)),
+                                     param(layer, "bias", name).data);
+  const nn::Shape out_shape = layer.output_shape(in.shape);
+  Value out{g.add_node("Conv", {x.name, wn, bn}, name), out_shape, true,
+            to_channels_first(out_shape)};
+  GraphBuilder::set_ints(g.last(), "kernel_shape", {k});
+  GraphBuilder::set_ints(g.last(), "pads", {(k - 1) / 2, k - 1 - (k - 1) / 2});
+  GraphBuilder::set_int(g.last(), "group", channels);
+  return out;
+}
+
+// Global average pool: ReduceMean over the position axes of whichever layout the value is in;
+// [N, C] is the same in both.
+Value global_avgpool(GraphBuilder& g, const nn::Layer& layer, const Value& in,
+                     const std::string& name) {
+  std::vector<int64_t> axes;
+  const int64_t rank = int64_t(in.onnx_shape.size());
+  for (int64_t a = in.channels_first ? 2 : 1; a < (in.channels_first ? rank : rank - 1); ++a)
+    axes.push_back(a);
+  const nn::Shape out_shape = layer.output_shape(in.shape);
+  Value out{g.add_node("ReduceMean", {in.name}, name), out_shape, false, out_shape};
+  GraphBuilder::set_ints(g.last(), "axes", axes);
+  GraphBuilder::set_int(g.last(), "keepdims", 0);
+  return out;
+}
+
 const char* activation_op(const std::string& act, const std::string& where) {
   if (act == "tanh") return "Tanh";
   if (act == "sigmoid") return "Sigmoid";
@@ -142,8 +177,8 @@ Value weighted_layer(GraphBuilder& g, const nn::Layer& layer, const Value& in,
 }  // namespace
 
 const char* supported_layer_kinds() {
-  return "conv1d, conv2d, dense, dendrite (on those three), maxpool1d, maxpool2d, relu, dropout, "
-         "gaussian_noise, flatten, reshape";
+  return "conv1d, conv2d, dense, dendrite (on those three), depthwise_conv1d, maxpool1d, "
+         "maxpool2d, global_avgpool, relu, dropout, gaussian_noise, flatten, reshape";
 }
 
 Value emit_layer(GraphBuilder& g, const nn::Layer& layer, const Value& in, size_t index) {
@@ -158,6 +193,8 @@ Value emit_layer(GraphBuilder& g, const nn::Layer& layer, const Value& in, size_
   if (kind == "flatten" || kind == "reshape")
     return g.reshape(in, layer.output_shape(in.shape), name);
   if (kind == "maxpool1d" || kind == "maxpool2d") return max_pool(g, layer, in, name);
+  if (kind == "depthwise_conv1d") return depthwise_conv(g, layer, in, name);
+  if (kind == "global_avgpool") return global_avgpool(g, layer, in, name);
   std::string base_kind = kind;
   if (kind == "dendrite") base_kind = layer.config().at("base").at("kind");
   if (base_kind == "conv1d" || base_kind == "conv2d" || base_kind == "dense")

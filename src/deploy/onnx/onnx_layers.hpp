@@ -1,6 +1,6 @@
-// One dkws layer as standard ONNX operators (Conv, Gemm, MaxPool, Relu, Transpose, Reshape,
-// Tanh/Sigmoid, Mul, Add). Dendrite wrappers become f plus each g_k, the cascade and the output
-// weights, written out op by op.
+// One dkws layer as standard ONNX operators (Conv, Gemm, MaxPool, ReduceMean, Relu, Transpose,
+// Reshape, Tanh/Sigmoid, Mul, Add). Dendrite wrappers become f plus each g_k, the cascade and the
+// output weights, written out op by op.
 #pragma once
 #include <string>
 
