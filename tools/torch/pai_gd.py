@@ -30,9 +30,11 @@ library's own count also includes the stale dendrite-to-neuron vectors it keeps 
         --num-conv 3 --width 0.5 --growth 2 --placement dense --arm gd --seed 1 --work /tmp/pai1
 
 Prints one JSON line: {seed, arm, placement, base_params, params, pai_count_params, dendrites,
-epochs, epochs_trained, completed, val_accuracy, test_accuracy, train_seconds}.
+epochs, epochs_trained, completed, val_accuracy, test_accuracy, train_seconds}; `epochs` is the
+tracker's num_epochs_run, which counts from 0 (a run whose best epoch is 23 ends at 22).
 """
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -80,8 +82,9 @@ def import_pai(checkout):
                  "(expected perforatedai/tracker_perforatedai.py inside)")
     stub_missing_modules()
     sys.path.insert(0, os.path.abspath(checkout))
-    from perforatedai import globals_perforatedai as gpa
-    from perforatedai import utils_perforatedai as upa
+    with contextlib.redirect_stdout(sys.stderr):  # its import banner; stdout is the JSON line
+        from perforatedai import globals_perforatedai as gpa
+        from perforatedai import utils_perforatedai as upa
     return gpa, upa
 
 
