@@ -10,7 +10,8 @@ import statistics
 import sys
 from pathlib import Path
 
-SIDES = {"pai": "PerforatedAI", "dkws": "dkws pb", "dkws_u": "dkws pb, cascade trained"}
+# dkws_frozen: runs of a dkws build from before gd's cascade weights trained under pb rules.
+SIDES = {"pai": "PerforatedAI", "dkws": "dkws pb", "dkws_frozen": "dkws pb, cascade frozen"}
 
 
 def mean_sd(xs):
@@ -80,8 +81,9 @@ def main():
         if side == "pai" or not ref:
             continue
         (m1, s1), (m2, s2) = mean_sd([r["test"] for r in runs]), mean_sd([r["test"] for r in ref])
-        se = (s1 ** 2 / len(runs) + s2 ** 2 / len(ref)) ** 0.5
-        print(f"| {arch} | {placement} | {arm} | {SIDES[side]} | {m1 - m2:+.4f} | {se:.4f} |")
+        se = (f"{(s1 ** 2 / len(runs) + s2 ** 2 / len(ref)) ** 0.5:.4f}"
+              if min(len(runs), len(ref)) > 1 else "-")  # one seed has no spread to judge by
+        print(f"| {arch} | {placement} | {arm} | {SIDES[side]} | {m1 - m2:+.4f} | {se} |")
 
 if __name__ == "__main__":
     main()
