@@ -287,4 +287,27 @@ TEST_P(DendritePhase, LeavesOutputsAndNetworkWeightsBitIdentical) {
 
 INSTANTIATE_TEST_SUITE_P(Dendrite, DendritePhase, ::testing::Values("classic", "pb"));
 
+// PerforatedAI's open GD dendrites train their dendrite-to-dendrite weights like any parameter;
+// only Perforated Backpropagation (cc under pb) freezes them. With 3 dendrites on a Dense(4, 2),
+// the cascade is C D (D - 1) / 2 = 2 * 3 = 6 weights.
+TEST(Dendrite, NeuronPhaseTrainsTheGdCascadeUnderBothRuleSets) {
+  struct Case {
+    std::string rules, mode;
+    size_t frozen;
+  };
+  for (const Case& c : {Case{"classic", "gd", 0}, Case{"pb", "gd", 0}, Case{"pb", "cc", 6}}) {
+    Rng rng(3);
+    nn::Sequential net;
+    net.add(nn::make_dense(4, 2));
+    net.layer(0).init(rng);
+    DendriteSpec spec;
+    spec.mode = c.mode;
+    spec.rules = c.rules;
+    dendrite::wrap_layers(net, spec);
+    for (int k = 0; k < 3; ++k) dendrite::add_gd_dendrites(net, spec, rng);
+    dendrite::set_neuron_phase(net, spec);
+    EXPECT_EQ(net.count_params() - net.count_params(true), c.frozen) << c.rules << " " << c.mode;
+  }
+}
+
 }  // namespace

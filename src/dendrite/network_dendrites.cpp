@@ -45,10 +45,14 @@ void add_gd_dendrites(nn::Sequential& net, const DendriteSpec& spec, Rng& rng) {
 }
 
 void set_neuron_phase(nn::Sequential& net, const DendriteSpec& spec) {
-  // pb: cascade weights stay frozen; installed dendrites learn when train_dendrites says so.
+  // pb with cc (Perforated Backpropagation): cascade weights stay frozen, and installed dendrites
+  // learn when train_dendrites says so. gd follows PerforatedAI's open GD dendrites under either
+  // rule set: its dendrite-to-dendrite weights are ordinary trainable parameters.
   const bool pb = spec.rules == "pb";
+  const bool frozen_cascade = pb && spec.mode == "cc";
   for (DendriteLayer* layer : wrapped_layers(net))
-    layer->set_neuron_phase(pb ? false : spec.train_cascade, pb && spec.train_dendrites);
+    layer->set_neuron_phase(frozen_cascade ? false : spec.train_cascade,
+                            pb && spec.train_dendrites);
 }
 
 size_t base_param_count(nn::Sequential& net) {
