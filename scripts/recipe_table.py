@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Summarise scripts/recipe.sh runs: test accuracy mean +- sd over seeds per technique (rows) and
+model (columns), the validation-chosen best under each budget, and wall times. Markdown on stdout.
+
+    python3 scripts/recipe_table.py runs/recipe
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+BUDGETS = (1500, 4000)
+
+
+def cell(values):
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def main(out):
+    runs = {}  # (model, row) -> list of metrics
+    for metrics in sorted(out.glob("*/*/seed*/metrics.json")):
+        model, row = metrics.parts[-4], metrics.parts[-3]
+        m = json.loads(metrics.read_text())
+        wall = metrics.parent.with_suffix(".wall")
+        m["wall"] = float(wall.read_text().split()[-1]) if wall.exists() else None
+        runs.setdefault((model, row), []).append(m)
+    if not runs:
+        sys.exit(f"{out}: no runs (OUT/<model>/<row>/seed<k>/metrics.json)")
+    params = {}
+    for (m, _), xs in runs.items():
+        params[m] = xs[0]["params"]
+    models = sorted(params, key=params.get)
+    rows = []
+    for (_, r) in runs:
+        if r not in rows:
+            rows.append(r)
+    print("| technique | " + " | ".join(f"{m} ({params[m]:,} params)" for m in models) +
+          " | seeds |")
+    print("|---|" + "---:|" * len(models) + "---:|")
+    for r in rows:
+        cells = [cell([x["test_accuracy"] for x in runs.get((m, r), [])]) for m in models]
+        seeds = max(len(runs.get((m, r), [])) for m in models)
+        print(f"| {r} | " + " | ".join(cells) + f" | {seeds} |")
+    print()
+    for budget in BUDGETS:
+        # The technique/model pair with the best mean validation accuracy under the budget, and
+        # its test accuracy: the model is chosen on validation, never on test.
+        best = None
+        for (m, r), xs in runs.items():
+            if params[m] > budget:
+                continue
+            val = statistics.mean(x["val_accuracy"] for x in xs)
+            if best is None or val > best[0]:
+                best = (val, m, r, [x["test_accuracy"] for x in xs])
+        if best:
+            print(f"- <= {budget:,} parameters: best by validation is {best[2]} on {best[1]} "
+                  f"(val {best[0]:.3f}), test {cell(best[3])} over {len(best[3])} seeds")
+    walls = [x["wall"] for xs in runs.values() for x in xs if x["wall"]]
+    if walls:
+        print(f"- wall time per run: median {statistics.median(walls):.0f} s, "
+              f"max {max(walls):.0f} s ({len(walls)} runs)")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "runs/recipe"))
