@@ -57,7 +57,7 @@ row_args() {
 mkdir -p "$OUT/teacher"
 start=$(date +%s)
 "$BUILD/dkws" teacher -q $COMMON $AC --set model.width=2 --set model.growth=4 \
-  --seeds "$TEACHER_SEEDS" --out "$OUT/teacher" | tee "$OUT/teacher/summary.txt"
+  --seeds "$TEACHER_SEEDS" --out "$OUT/teacher" | tee -a "$OUT/teacher/summary.txt"
 echo "teacher: $(( $(date +%s) - start )) s" | tee -a "$OUT/teacher/summary.txt"
 
 cmds=()

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 BUDGETS = (1500, 4000)
+ROW_ORDER = ("baseline", "cosine", "onecycle", "smooth", "mixup", "distill", "combined",
+             "combined_mixup")
 
 
 def cell(values):
@@ -34,10 +36,9 @@ def main(out):
     for (m, _), xs in runs.items():
         params[m] = xs[0]["params"]
     models = sorted(params, key=params.get)
-    rows = []
-    for (_, r) in runs:
-        if r not in rows:
-            rows.append(r)
+    # scripts/recipe.sh's order: the baseline, each technique alone, then the combinations.
+    rows = [r for r in ROW_ORDER if any(k[1] == r for k in runs)]
+    rows += sorted({r for (_, r) in runs} - set(rows))
     print("| technique | " + " | ".join(f"{m} ({params[m]:,} params)" for m in models) +
           " | seeds |")
     print("|---|" + "---:|" * len(models) + "---:|")

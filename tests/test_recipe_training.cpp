@@ -6,6 +6,7 @@
 
 #include "dkws/error.hpp"
 #include "dkws/models.hpp"
+#include "dkws/sweep.hpp"
 #include "dkws/teacher.hpp"
 #include "dkws/train.hpp"
 #include "test_util.hpp"
@@ -146,6 +147,43 @@ TEST(Distillation, TeacherFileIsKeyedToTheTrainingFeatures) {
               load_teacher_logits(dir / "none.json", task.train, task.classes);
             }).find("none.json: teacher logits file not found"),
             std::string::npos);
+}
+
+TEST(RecipeKeys, WorkFromTheCommandLineAndInSweepSpaces) {
+  RunConfig cfg = parse_run_config(nlohmann::json::object(), "defaults");
+  EXPECT_FALSE(cfg.train.soft_targets());  // defaults train on one-hot labels, as before
+  EXPECT_TRUE(cfg.train.eval_train_accuracy);
+  apply_override(cfg, "train.scheduler=onecycle");
+  apply_override(cfg, "train.label_smoothing=0.1");
+  apply_override(cfg, "train.teacher=t.json");
+  EXPECT_EQ(cfg.train.scheduler, "onecycle");
+  EXPECT_TRUE(cfg.train.soft_targets());
+  EXPECT_NE(error_from([&] {
+              apply_override(cfg, "train.label_smoothing=1.5");
+            }).find("train.label_smoothing"),
+            std::string::npos);
+  EXPECT_NE(error_from([&] { apply_override(cfg, "train.scheduler=step"); }).find("'step'"),
+            std::string::npos);
+  // A config file written before these keys existed loads with their defaults.
+  const RunConfig old =
+      parse_run_config({{"train", {{"epochs", 5}, {"scheduler", "plateau"}}}}, "old");
+  EXPECT_EQ(old.train.mixup, 0);
+  EXPECT_TRUE(old.train.teacher.empty());
+
+  const sweep::SearchSpace space =
+      sweep::parse_space({{"base", {{"train", {{"epochs", 3}}}}},
+                          {"params",
+                           {{"train.scheduler", {"cosine", "onecycle"}},
+                            {"train.mixup", {0.0, 0.2}},
+                            {"train.distill_temperature", {{"range", {1.0, 8.0}}}}}}},
+                         "space");
+  const auto configs = sweep::sample_configs(space, "random", 6, 1);
+  for (const auto& h : configs) {
+    const RunConfig c = space.config_for(h);
+    EXPECT_EQ(c.train.scheduler, h["train.scheduler"].get<std::string>());
+    EXPECT_EQ(c.train.mixup, h["train.mixup"].get<double>());
+    EXPECT_EQ(c.train.distill_temperature, h["train.distill_temperature"].get<double>());
+  }
 }
 
 }  // namespace
