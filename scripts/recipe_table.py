@@ -11,7 +11,7 @@ from pathlib import Path
 
 BUDGETS = (1500, 4000)
 ROW_ORDER = ("baseline", "cosine", "onecycle", "smooth", "mixup", "distill", "combined",
-             "combined_mixup")
+             "combined_mixup", "distill_t2", "combined_onecycle", "onecycle_long", "combined_long")
 
 
 def cell(values):
@@ -28,7 +28,13 @@ def main(out):
         model, row = metrics.parts[-4], metrics.parts[-3]
         m = json.loads(metrics.read_text())
         wall = metrics.parent.with_suffix(".wall")
-        m["wall"] = float(wall.read_text().split()[-1]) if wall.exists() else None
+        try:
+            m["wall"] = float(wall.read_text().split()[-1])
+        except (OSError, ValueError, IndexError):
+            m["wall"] = None  # missing, or the run was interrupted and resumed
+        train_eval = metrics.parent / "train_eval.json"
+        m["train_eval"] = (json.loads(train_eval.read_text())["accuracy"]
+                           if train_eval.exists() else None)
         runs.setdefault((model, row), []).append(m)
     if not runs:
         sys.exit(f"{out}: no runs (OUT/<model>/<row>/seed<k>/metrics.json)")
@@ -46,6 +52,23 @@ def main(out):
         cells = [cell([x["test_accuracy"] for x in runs.get((m, r), [])]) for m in models]
         seeds = max(len(runs.get((m, r), [])) for m in models)
         print(f"| {r} | " + " | ".join(cells) + f" | {seeds} |")
+    print()
+    print("Train accuracy in eval mode of the chosen checkpoints, and its gap to validation "
+          "(mean over seeds):")
+    print()
+    print("| technique | " + " | ".join(f"{m} train / val / gap" for m in models) + " |")
+    print("|---|" + "---:|" * len(models))
+    for r in rows:
+        cells = []
+        for m in models:
+            xs = [x for x in runs.get((m, r), []) if x["train_eval"] is not None]
+            if not xs:
+                cells.append("-")
+                continue
+            tr = statistics.mean(x["train_eval"] for x in xs)
+            va = statistics.mean(x["val_accuracy"] for x in xs)
+            cells.append(f"{tr:.3f} / {va:.3f} / {tr - va:+.3f}")
+        print(f"| {r} | " + " | ".join(cells) + " |")
     print()
     for budget in BUDGETS:
         # The technique/model pair with the best mean validation accuracy under the budget, and
