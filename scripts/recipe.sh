@@ -20,8 +20,8 @@ MODELS=${MODELS:-ei3228 ac1500 ac4000}
 # Rows run per model (ROWS=... runs the same rows on every model): every row on the cheap Edge
 # Impulse model; on the AudioClassifiers, which cost 3-10 times more, the ones that matter.
 EI_ROWS="baseline cosine onecycle smooth mixup distill combined combined_mixup distill_t2 \
-combined_onecycle onecycle_long combined_long"
-AC_ROWS="baseline onecycle smooth distill combined onecycle_long combined_long"
+combined_onecycle onecycle_long distill_long combined_long"
+AC_ROWS="baseline onecycle smooth distill combined onecycle_long distill_long combined_long"
 rows_for() {
   if [ -n "${ROWS:-}" ]; then echo "$ROWS"; elif [ "$1" = ei3228 ]; then echo "$EI_ROWS"; else
     echo "$AC_ROWS"; fi
@@ -57,13 +57,14 @@ row_args() {
     combined) echo "--set train.scheduler=cosine --set train.label_smoothing=0.1 $distill" ;;
     combined_mixup) echo "--set train.scheduler=cosine --set train.label_smoothing=0.1 \
 --set train.mixup=0.2 $distill" ;;
-    # Variants: a softer distillation, the combination under one-cycle,
-    # and three times the epochs under one-cycle alone and combined.
+    # Variants: a softer distillation, the combination under one-cycle, and three times the
+    # epochs under one-cycle alone, with distillation, and with distillation and smoothing.
     distill_t2) echo "--set train.teacher=$TEACHER --set train.distill_weight=0.5 \
 --set train.distill_temperature=2" ;;
     combined_onecycle) echo "--set train.scheduler=onecycle --set train.label_smoothing=0.1 \
 $distill" ;;
     onecycle_long) echo "--set train.scheduler=onecycle --set train.epochs=$((3 * EPOCHS))" ;;
+    distill_long) echo "--set train.scheduler=onecycle --set train.epochs=$((3 * EPOCHS)) $distill" ;;
     combined_long) echo "--set train.scheduler=onecycle --set train.label_smoothing=0.1 \
 --set train.epochs=$((3 * EPOCHS)) $distill" ;;
     *) echo "unknown row $1" >&2; exit 2 ;;

@@ -11,7 +11,7 @@ from pathlib import Path
 
 BUDGETS = (1500, 4000)
 ROW_ORDER = ("baseline", "cosine", "onecycle", "smooth", "mixup", "distill", "combined",
-             "combined_mixup", "distill_t2", "combined_onecycle", "onecycle_long", "combined_long")
+             "combined_mixup", "distill_t2", "combined_onecycle", "onecycle_long", "distill_long", "combined_long")
 
 
 def cell(values):

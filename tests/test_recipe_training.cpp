@@ -186,4 +186,16 @@ TEST(RecipeKeys, WorkFromTheCommandLineAndInSweepSpaces) {
   }
 }
 
+// The measured recipe (docs/results/recipe.md): 3,612 parameters under one-cycle for 180 epochs.
+TEST(RecipeKeys, TheRecipeConfigIsTheMeasuredOne) {
+  const RunConfig cfg =
+      load_run_config(dkws::testing::source_dir() / "configs" / "recipe_kws12.json");
+  EXPECT_EQ(cfg.train.scheduler, "onecycle");
+  EXPECT_EQ(cfg.train.epochs, 180);
+  EXPECT_FALSE(cfg.train.early_stopping);
+  EXPECT_EQ(cfg.model.max_norm, 1.0);  // the family default, as in the measured runs
+  Rng rng(1);
+  EXPECT_EQ(build_model(cfg.model, 50, 13, 12, rng).count_params(), 3612u);
+}
+
 }  // namespace
