@@ -22,6 +22,13 @@ def cell(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def x_epochs(runs, model, long):
+    for (m, r), xs in runs.items():
+        if m == model and r.endswith("_long") == long:
+            return xs[0]["epochs"]
+    return "?"
+
+
 def main(out):
     runs = {}  # (model, row) -> list of metrics
     for metrics in sorted(out.glob("*/*/seed*/metrics.json")):
@@ -83,10 +90,15 @@ def main(out):
         if best:
             print(f"- <= {budget:,} parameters: best by validation is {best[2]} on {best[1]} "
                   f"(val {best[0]:.3f}), test {cell(best[3])} over {len(best[3])} seeds")
-    walls = [x["wall"] for xs in runs.values() for x in xs if x["wall"]]
-    if walls:
-        print(f"- wall time per run: median {statistics.median(walls):.0f} s, "
-              f"max {max(walls):.0f} s ({len(walls)} runs)")
+    # Wall times on a shared machine, per model and epoch count (60 or 180).
+    for m in models:
+        for long in (False, True):
+            walls = [x["wall"] for (mm, r), xs in runs.items() if mm == m
+                     and r.endswith("_long") == long for x in xs if x["wall"]]
+            if walls:
+                print(f"- {m}, {x_epochs(runs, m, long)} epochs: wall time per run median "
+                      f"{statistics.median(walls):.0f} s, max {max(walls):.0f} s "
+                      f"({len(walls)} runs)")
 
 
 if __name__ == "__main__":
