@@ -47,7 +47,7 @@ dkws_stage(dendrite DEPENDS nn config HEADERS dendrite.hpp)
 # Building networks (model families, any layer from its config) and the model file.
 dkws_stage(model DEPENDS dendrite data HEADERS model_file.hpp models.hpp)
 # The training loop, evaluation, the switching tracker, the files a run leaves.
-dkws_stage(train DEPENDS model HEADERS train.hpp)
+dkws_stage(train DEPENDS model HEADERS teacher.hpp train.hpp)
 # Sweeps: search spaces, samplers, storage, workers.
 dkws_stage(sweep DEPENDS train HEADERS sweep.hpp sweep_run.hpp sweep_storage.hpp sweep_tpe.hpp)
 # Analysis of a sweep's trials and the HTML report (reads the files a sweep writes).

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "dkws/util.hpp"
+#include "test_util.hpp"
 #include "train/run_outputs.hpp"
 #include "train/training_graph.hpp"
-#include "test_util.hpp"
 
 namespace dkws {
 namespace {
@@ -54,6 +54,7 @@ EpochRecord rec(int epoch, const char* phase, double acc, double lr, int dendrit
   r.epoch = epoch;
   r.phase = phase;
   r.train_acc = acc + 0.02;
+  if (std::string(phase) == "N") r.train_eval_acc = acc + 0.05;  // P epochs do not measure it
   r.val_acc = acc;
   r.lr = lr;
   r.dendrites = dendrites;
@@ -105,8 +106,9 @@ TEST(TrainingGraph, SeriesBandsAndMarkers) {
   dump("synthetic", svg);
   EXPECT_TRUE(well_formed(svg));
   EXPECT_NE(svg.find("synthetic &lt;run&gt; &amp; co"), std::string::npos);
-  // train, validation, 2 dendrite-score layers, learning rate, parameters
-  EXPECT_EQ(count(svg, "class='series'"), 6u);
+  // train (train mode), train (eval mode), validation, 2 dendrite-score layers, learning rate,
+  // parameters
+  EXPECT_EQ(count(svg, "class='series'"), 7u);
   EXPECT_EQ(count(svg, "class='phase-band'"), 3u);
   // switch, install, switch, install, revert, install, stop
   EXPECT_EQ(count(svg, "class='marker'"), 7u);
@@ -135,7 +137,8 @@ TEST(TrainingGraph, OneEpochAndConstantValues) {
   std::string svg = training_graph_svg(r, "one");
   dump("one", svg);
   EXPECT_TRUE(well_formed(svg));
-  EXPECT_EQ(count(svg, "class='series'"), 4u);  // train, val, lr, params; no dendrite scores
+  // train in train and eval mode, val, lr, params; no dendrite scores
+  EXPECT_EQ(count(svg, "class='series'"), 5u);
   EXPECT_EQ(count(svg, "class='phase-band'"), 0u);
   EXPECT_EQ(count(svg, "class='best'"), 1u);
   EXPECT_NE(svg.find("no dendrite phase"), std::string::npos);
@@ -145,8 +148,13 @@ TEST(TrainingGraph, OneEpochAndConstantValues) {
   svg = training_graph_svg(r, "constant");
   dump("constant", svg);
   EXPECT_TRUE(well_formed(svg));
-  EXPECT_EQ(count(svg, "class='series'"), 4u);
+  EXPECT_EQ(count(svg, "class='series'"), 5u);
   EXPECT_EQ(count(svg, "class='marker'"), 1u);
+  // A history without the eval-mode figure (eval_train_accuracy off) draws no line for it.
+  for (auto& e : r.history) e.train_eval_acc = std::nan("");
+  svg = training_graph_svg(r, "no eval-mode figure");
+  EXPECT_EQ(count(svg, "class='series'"), 4u);
+  EXPECT_EQ(svg.find("train (eval mode)"), std::string::npos);
 }
 
 TEST(TrainingGraph, NonFiniteInputsAndLoneDendriteEpoch) {
@@ -178,18 +186,24 @@ TEST(RunOutputs, HistoryHasOneScoreColumnPerLayerAndTheGraph) {
   std::getline(lines, header);
   EXPECT_EQ(
       header,
-      "epoch,phase,train_loss,train_acc,val_loss,val_acc,val_score,lr,dendrites,params,seconds,"
-      "dendrite_score_0,dendrite_score_1,event");
+      "epoch,phase,train_loss,train_acc,train_eval_acc,val_loss,val_acc,val_score,lr,dendrites,"
+      "params,seconds,dendrite_score_0,dendrite_score_1,event");
   std::vector<std::string> rows;
   while (std::getline(lines, row)) rows.push_back(row);
   ASSERT_EQ(rows.size(), r.history.size());
   EXPECT_NE(rows[3].find(",\"a, quoted \"\"event\"\"\""), std::string::npos) << rows[3];
   EXPECT_EQ(rows[0].substr(rows[0].size() - 3), ",,,");  // N epoch: empty score cells, no event
   EXPECT_NE(rows[10].find(",0.001,0.002,"), std::string::npos) << rows[10];  // first P epoch
+  // The eval-mode train accuracy sits after the train-mode one; a P epoch leaves it empty.
+  EXPECT_EQ(rows[0].substr(0, rows[0].find(",0.000000,0.500000")),
+            "1,N,0.000000,0.520000,0.550000");
+  EXPECT_NE(rows[10].find(",0.700000,,"), std::string::npos) << rows[10];
 
   const std::string svg = read_file(dir / "training_graph.svg");
   EXPECT_TRUE(well_formed(svg));
   EXPECT_NE(svg.find("synthetic"), std::string::npos);
+  EXPECT_NE(svg.find("train (eval mode)"), std::string::npos);
+  EXPECT_NE(svg.find("train (train mode)"), std::string::npos);
 }
 
 }  // namespace

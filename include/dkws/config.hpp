@@ -39,7 +39,9 @@ struct TrainSpec {
   int epochs = 100;
   int batch_size = 32;
   double lr = 0.005;
-  std::string scheduler = "none";  // "none" | "plateau"
+  // "none" | "plateau" (on validation accuracy) | "cosine" | "onecycle" (by epoch:
+  // src/train/lr_schedule.hpp)
+  std::string scheduler = "none";
   int plateau_patience = 5;
   double plateau_factor = 0.1;
   uint64_t seed = 1;
@@ -55,6 +57,25 @@ struct TrainSpec {
   bool until_complete = false;
   // Safety cap on every epoch trained, both phases and pb's discarded epochs included; 0: none.
   int max_total_epochs = 0;
+  // Also measure train accuracy in eval mode (no dropout or noise) after every neuron epoch: the
+  // figure that can show overfitting, which the train-mode one (dropout active) cannot.
+  bool eval_train_accuracy = true;
+  // cosine / onecycle: the rate ends at lr * final_lr_fraction; onecycle warms up from
+  // lr * final_lr_fraction over the first warmup_fraction of the epochs.
+  double final_lr_fraction = 0.01;
+  double warmup_fraction = 0.3;
+  // Targets (src/train/soft_targets.hpp): one-hot labels smoothed by label_smoothing; mixup > 0
+  // mixes each batch with a shuffled copy of itself at Beta(mixup, mixup).
+  double label_smoothing = 0.0;
+  double mixup = 0.0;
+  // Knowledge distillation: a teacher-logits file written by `dkws teacher` ("" none). The loss
+  // is (1 - distill_weight) * CE(labels) + distill_weight * T^2 * CE(softmax(teacher / T),
+  // softmax(student / T)) with T = distill_temperature.
+  std::string teacher;
+  double distill_weight = 0.5;
+  double distill_temperature = 4.0;
+  // Whether the targets differ from plain one-hot labels.
+  bool soft_targets() const { return label_smoothing > 0 || mixup > 0 || !teacher.empty(); }
 };
 
 struct DendriteSpec {

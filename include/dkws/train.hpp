@@ -1,5 +1,6 @@
 // Training: the epoch loop, evaluation, the best-validation checkpoint and the switching tracker.
 #pragma once
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -17,6 +18,10 @@ struct EpochRecord {
   int epoch = 0;            // 1-based
   std::string phase = "N";  // "N" neuron phase, "P" dendrite phase
   double train_loss = 0, train_acc = 0, val_acc = 0, val_loss = 0, val_score = 0;
+  // Train accuracy in eval mode (no dropout or noise) after the epoch; NaN where not measured
+  // (dendrite-phase epochs, train.eval_train_accuracy off). train_acc is the train-mode figure,
+  // averaged over the epoch's batches as the weights changed.
+  double train_eval_acc = std::nan("");
   double lr = 0;
   int dendrites = 0;
   size_t params = 0;

@@ -1,82 +1,23 @@
 // dkws train: config -> task features -> trained model file, metrics.json, confusion matrix and
 // per-epoch history.
-#include <filesystem>
-#include <fstream>
-
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "dkws/config.hpp"
-#include "dkws/dataset.hpp"
-#include "dkws/error.hpp"
-#include "dkws/model_file.hpp"
-#include "dkws/train.hpp"
-#include "dkws/util.hpp"
-#include "train/run_outputs.hpp"
+#include "cli/run_setup.hpp"
 
 namespace dkws::cli {
 namespace {
 
 struct TrainArgs {
-  std::string config_path;
-  std::string task;
-  std::string data_dir;
+  RunArgs run;
   std::string out_dir = "runs/train";
-  std::string dendrites;
-  std::string cache_dir = ".cache/dkws";
-  std::vector<std::string> overrides;
-  long long seed = -1;
-  int epochs = 0;
   bool quiet = false;
 };
 
 void run_train(const TrainArgs& a) {
-  RunConfig cfg = a.config_path.empty() ? parse_run_config(nlohmann::json::object(), "defaults")
-                                        : load_run_config(a.config_path);
-  if (!a.task.empty()) apply_override(cfg, "task=" + a.task);
-  if (!a.dendrites.empty()) apply_override(cfg, "dendrites.mode=" + a.dendrites);
-  if (a.seed >= 0) apply_override(cfg, fmt::format("train.seed={}", a.seed));
-  if (a.epochs > 0) apply_override(cfg, fmt::format("train.epochs={}", a.epochs));
-  for (const auto& o : a.overrides) apply_override(cfg, o);
-  if (!a.data_dir.empty()) cfg.data_dir = a.data_dir;
-  // The default data folder holds Speech Commands, not the user's dataset.
-  if (cfg.task == "folder" && cfg.data_dir.empty())
-    throw Error("train: task folder needs --data DIR (a dataset folder or manifest file)");
-  if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir();
-  if (cfg.data_dir.empty())
-    throw Error("no data: pass --data DIR or set DKWS_DATA (see README, 'Data')");
-
-  TaskSpec spec;
-  spec.name = cfg.task;
-  spec.data_dir = cfg.data_dir;
-  spec.front_end = cfg.front_end;
-  spec.cache_dir = a.cache_dir;
-  spec.seed = cfg.train.seed;
-  spec.quiet = a.quiet;
-  spec.augment = cfg.augment;
-  const TaskData data = load_task(spec);
-
-  SavedModel model = new_model(cfg, data);
-  const size_t params_base = model.net.count_params();
-  if (!a.quiet)
-    fmt::print(stderr, "model {}: {} parameters; task {}: {} train / {} val / {} test\n",
-               cfg.model.family, params_base, data.name, data.train.size(), data.val.size(),
-               data.test.size());
-
-  TrainOptions opt;
-  opt.quiet = a.quiet;
-  // The model file doubles as the training state: a killed run resumes from it when the same
-  // command runs again.
-  std::filesystem::create_directories(a.out_dir);
-  opt.state_path = std::filesystem::path(a.out_dir) / "model.json";
-  const TrainResult r = train_model(model.net, cfg, data, opt);
-
-  model.metrics = run_metrics_json(cfg, data, r, params_base, model.net);
-  save_model(std::filesystem::path(a.out_dir) / "model.json", model);
-  write_run_outputs(a.out_dir, data, r, model.metrics);
-  fmt::print("val_accuracy {:.4f}  test_accuracy {:.4f}  params {}  best epoch {}/{}  {:.1f}s\n",
-             r.best_val_acc, r.test_acc, model.net.count_params(), r.best_epoch, r.epochs_run,
-             r.train_seconds);
+  const RunConfig cfg = run_config_from(a.run);
+  const TaskData data = load_run_task(cfg, a.run.cache_dir, a.quiet);
+  train_into(cfg, data, a.out_dir, a.quiet);
   fmt::print(
       "wrote {}/model.json, metrics.json, confusion.csv, confusion.svg, history.csv, "
       "training_graph.svg\n",
@@ -88,20 +29,8 @@ void run_train(const TrainArgs& a) {
 void register_train(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a model from a config file on a task");
-  sub->add_option("-c,--config", args->config_path,
-                  "Run config (JSON); defaults: EI Conv1D on kws12")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--task", args->task, "Task: kws12 | kw3 | folder");
-  sub->add_option("--data", args->data_dir,
-                  "Data folder (default $DKWS_DATA or ../shared/data); for --task folder the "
-                  "dataset folder or manifest file (required)");
+  add_run_options(sub, args->run);
   sub->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
-  sub->add_option("--dendrites", args->dendrites, "Dendrite mode: none | gd | cc");
-  sub->add_option("--seed", args->seed, "Random seed (overrides train.seed)");
-  sub->add_option("--epochs", args->epochs, "Epochs (overrides train.epochs)");
-  sub->add_option("--set", args->overrides, "Override a config value: section.key=value");
-  sub->add_option("--cache", args->cache_dir, "Feature cache folder ('' disables)")
-      ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");
   sub->callback([args] { run_train(*args); });
 }

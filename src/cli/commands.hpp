@@ -13,5 +13,6 @@ void register_export(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_sweep(CLI::App& app);
+void register_teacher(CLI::App& app);
 
 }  // namespace dkws::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "dkws 0.1.0");
   dkws::cli::register_features(app);
   dkws::cli::register_train(app);
+  dkws::cli::register_teacher(app);
   dkws::cli::register_data(app);
   dkws::cli::register_report(app);
   dkws::cli::register_listen(app);

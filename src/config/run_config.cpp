@@ -39,7 +39,15 @@ json train_json(const TrainSpec& t) {
           {"seed", t.seed},
           {"early_stopping", t.early_stopping},
           {"until_complete", t.until_complete},
-          {"max_total_epochs", t.max_total_epochs}};
+          {"max_total_epochs", t.max_total_epochs},
+          {"eval_train_accuracy", t.eval_train_accuracy},
+          {"final_lr_fraction", t.final_lr_fraction},
+          {"warmup_fraction", t.warmup_fraction},
+          {"label_smoothing", t.label_smoothing},
+          {"mixup", t.mixup},
+          {"teacher", t.teacher},
+          {"distill_weight", t.distill_weight},
+          {"distill_temperature", t.distill_temperature}};
 }
 
 json dendrite_json(const DendriteSpec& d) {
@@ -131,10 +139,24 @@ RunConfig from_merged(const json& j, const std::string& source) {
              m.at("growth"), m.at("dropout_at"), m.at("dropout"),    m.at("conv_dropout"),
              m.at("init"),   m.at("noise"),      m.at("pool_same"),  m.at("max_norm")};
   const json& t = j.at("train");
-  c.train = {
-      t.at("epochs"),           t.at("batch_size"),      t.at("lr"),   t.at("scheduler"),
-      t.at("plateau_patience"), t.at("plateau_factor"),  t.at("seed"), t.at("early_stopping"),
-      t.at("until_complete"),   t.at("max_total_epochs")};
+  c.train.epochs = t.at("epochs");
+  c.train.batch_size = t.at("batch_size");
+  c.train.lr = t.at("lr");
+  c.train.scheduler = t.at("scheduler");
+  c.train.plateau_patience = t.at("plateau_patience");
+  c.train.plateau_factor = t.at("plateau_factor");
+  c.train.seed = t.at("seed");
+  c.train.early_stopping = t.at("early_stopping");
+  c.train.eval_train_accuracy = t.at("eval_train_accuracy");
+  c.train.final_lr_fraction = t.at("final_lr_fraction");
+  c.train.warmup_fraction = t.at("warmup_fraction");
+  c.train.label_smoothing = t.at("label_smoothing");
+  c.train.mixup = t.at("mixup");
+  c.train.teacher = t.at("teacher");
+  c.train.distill_weight = t.at("distill_weight");
+  c.train.distill_temperature = t.at("distill_temperature");
+  c.train.until_complete = t.at("until_complete");
+  c.train.max_total_epochs = t.at("max_total_epochs");
   const json& d = j.at("dendrites");
   c.dendrites = {d.at("mode"),
                  d.at("layers"),
@@ -243,7 +265,18 @@ void validate(const RunConfig& c, const std::string& src) {
   check(t.epochs >= 1 && t.epochs <= 100000, src, "train.epochs", "must be in 1..100000");
   check(t.batch_size >= 1 && t.batch_size <= 65536, src, "train.batch_size", "must be in 1..65536");
   check(t.lr > 0 && t.lr < 10, src, "train.lr", "must be in (0, 10)");
-  check_one_of(t.scheduler, {"none", "plateau"}, src, "train.scheduler");
+  check_one_of(t.scheduler, {"none", "plateau", "cosine", "onecycle"}, src, "train.scheduler");
+  check(t.final_lr_fraction > 0 && t.final_lr_fraction <= 1, src, "train.final_lr_fraction",
+        "must be in (0, 1]");
+  check(t.warmup_fraction >= 0 && t.warmup_fraction < 1, src, "train.warmup_fraction",
+        "must be in [0, 1)");
+  check(t.label_smoothing >= 0 && t.label_smoothing < 1, src, "train.label_smoothing",
+        "must be in [0, 1)");
+  check(t.mixup >= 0 && t.mixup <= 100, src, "train.mixup", "must be in [0, 100]");
+  check(t.distill_weight >= 0 && t.distill_weight <= 1, src, "train.distill_weight",
+        "must be in [0, 1]");
+  check(t.distill_temperature > 0 && t.distill_temperature <= 100, src, "train.distill_temperature",
+        "must be in (0, 100]");
   check(t.plateau_patience >= 0, src, "train.plateau_patience", "must be >= 0");
   check(t.plateau_factor > 0 && t.plateau_factor < 1, src, "train.plateau_factor",
         "must be in (0, 1)");

@@ -1,5 +1,8 @@
 // One pass over the training set, shared by the neuron phase (network parameters learn) and the
 // dendrite phase (only candidate dendrites learn): the caller says which params the optimiser owns.
+// With `targets`, batches train on soft targets (label smoothing, mixup, distillation); without,
+// on one-hot labels (softmax_cross_entropy). In both the train accuracy compares with the labels
+// (under mixup, each row's larger share's).
 #pragma once
 #include <vector>
 
@@ -7,6 +10,7 @@
 #include "dkws/dataset.hpp"
 #include "dkws/nn/optim.hpp"
 #include "dkws/nn/sequential.hpp"
+#include "train/soft_targets.hpp"
 
 namespace dkws {
 
@@ -16,7 +20,7 @@ struct EpochStats {
 
 // Reusable buffers, so epochs do not allocate once warm.
 struct EpochScratch {
-  std::vector<size_t> order;
+  std::vector<size_t> order, rows;  // rows: the training-set row of each batch row
   nn::Tensor x, dlogits;
   std::vector<int> labels, pred;
 };
@@ -34,6 +38,6 @@ struct EpochAugment {
 EpochStats train_epoch(nn::Sequential& net, nn::Adam& optimiser,
                        const std::vector<nn::Param*>& learning, const FeatureSet& train,
                        int batch_size, Rng& rng, EpochScratch& scratch,
-                       EpochAugment* augment = nullptr);
+                       EpochAugment* augment = nullptr, SoftTargets* targets = nullptr);
 
 }  // namespace dkws

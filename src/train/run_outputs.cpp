@@ -1,6 +1,7 @@
 #include "train/run_outputs.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/core.h>
 
@@ -73,13 +74,17 @@ std::string history_csv(const TrainResult& r) {
   size_t layers = 0;
   for (const auto& e : r.history) layers = std::max(layers, e.dendrite_scores.size());
   std::string out =
-      "epoch,phase,train_loss,train_acc,val_loss,val_acc,val_score,lr,dendrites,params,seconds";
+      "epoch,phase,train_loss,train_acc,train_eval_acc,val_loss,val_acc,val_score,lr,dendrites,"
+      "params,seconds";
   for (size_t l = 0; l < layers; ++l) out += fmt::format(",dendrite_score_{}", l);
   out += ",event\n";
   for (const auto& e : r.history) {
-    out += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3g},{},{},{:.4f}", e.epoch,
-                       e.phase, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.val_score, e.lr,
-                       e.dendrites, e.params, e.seconds);
+    // The eval-mode cell is empty where it was not measured.
+    const std::string eval_acc =
+        std::isfinite(e.train_eval_acc) ? fmt::format("{:.6f}", e.train_eval_acc) : "";
+    out += fmt::format("{},{},{:.6f},{:.6f},{},{:.6f},{:.6f},{:.6f},{:.3g},{},{},{:.4f}", e.epoch,
+                       e.phase, e.train_loss, e.train_acc, eval_acc, e.val_loss, e.val_acc,
+                       e.val_score, e.lr, e.dendrites, e.params, e.seconds);
     for (size_t l = 0; l < layers; ++l)
       out += l < e.dendrite_scores.size() ? fmt::format(",{:.6g}", e.dendrite_scores[l]) : ",";
     out += ',';

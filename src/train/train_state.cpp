@@ -1,17 +1,29 @@
 #include "train/train_state.hpp"
 
+#include <cmath>
+
 #include "dkws/model_file.hpp"
 #include "dkws/models.hpp"
 
 namespace dkws {
 
 nlohmann::json to_json(const EpochRecord& r) {
-  return {
-      {"epoch", r.epoch},         {"phase", r.phase},     {"train_loss", r.train_loss},
-      {"train_acc", r.train_acc}, {"val_acc", r.val_acc}, {"val_loss", r.val_loss},
-      {"val_score", r.val_score}, {"lr", r.lr},           {"dendrites", r.dendrites},
-      {"params", r.params},       {"seconds", r.seconds}, {"dendrite_scores", r.dendrite_scores},
-      {"event", r.event}};
+  return {{"epoch", r.epoch},
+          {"phase", r.phase},
+          {"train_loss", r.train_loss},
+          {"train_acc", r.train_acc},
+          {"val_acc", r.val_acc},
+          {"val_loss", r.val_loss},
+          {"val_score", r.val_score},
+          {"lr", r.lr},
+          {"dendrites", r.dendrites},
+          {"params", r.params},
+          {"seconds", r.seconds},
+          {"dendrite_scores", r.dendrite_scores},
+          {"event", r.event},
+          // JSON has no NaN: an epoch without the figure stores null.
+          {"train_eval_acc", std::isfinite(r.train_eval_acc) ? nlohmann::json(r.train_eval_acc)
+                                                             : nlohmann::json(nullptr)}};
 }
 
 EpochRecord epoch_record_from_json(const nlohmann::json& j) {
@@ -29,6 +41,9 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
   r.seconds = j.at("seconds");
   r.dendrite_scores = j.at("dendrite_scores").get<std::vector<double>>();
   r.event = j.at("event");
+  // Absent from states saved before the eval-mode figure existed.
+  if (j.contains("train_eval_acc") && j["train_eval_acc"].is_number())
+    r.train_eval_acc = j["train_eval_acc"];
   return r;
 }
 

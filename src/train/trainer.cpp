@@ -11,9 +11,11 @@
 #include "dkws/dendrite.hpp"
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
+#include "dkws/teacher.hpp"
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "train/epoch.hpp"
+#include "train/lr_schedule.hpp"
 #include "train/pb_checkpoint.hpp"
 #include "train/tracker.hpp"
 #include "train/train_state.hpp"
@@ -48,6 +50,12 @@ class Trainer {
       augment_->variants = &data.train_variants;
       augment_->n_variants = data.variants;
       augment_->spec = cfg.augment;
+    }
+    if (cfg.train.soft_targets()) {
+      std::vector<float> teacher;
+      if (!cfg.train.teacher.empty())
+        teacher = load_teacher_logits(cfg.train.teacher, data.train, data.classes).logits;
+      targets_.emplace(cfg.train, int(data.classes.size()), std::move(teacher));
     }
   }
 
@@ -85,6 +93,12 @@ class Trainer {
     adam_ = std::make_unique<nn::Adam>(net_.params(), float(lr));
     scheduler_ = std::make_unique<nn::ReduceLROnPlateau>(true, float(cfg_.train.plateau_factor),
                                                          cfg_.train.plateau_patience);
+  }
+  // Soft targets' mixup draws, like augmentation's, depend on the seed and epoch only.
+  SoftTargets* epoch_targets() {
+    if (!targets_) return nullptr;
+    targets_->begin_epoch(cfg_.train.seed, epoch_);
+    return &*targets_;
   }
   EpochRecord begin_record(char phase) {
     EpochRecord rec;
@@ -145,6 +159,7 @@ class Trainer {
   nn::Sequential best_;
   EpochScratch scratch_;
   std::optional<EpochAugment> augment_;
+  std::optional<SoftTargets> targets_;
   TrainResult result_;
   int epoch_ = 0;
   int epochs_trained_ = 0;  // every epoch trained, including those a pb reload discarded
@@ -153,11 +168,15 @@ class Trainer {
 
 bool Trainer::neuron_epoch() {
   const auto start = Clock::now();
+  // epoch_ is the 0-based index of the epoch about to run; a switch's optimiser restart does not
+  // restart an epoch-indexed schedule.
+  if (epoch_scheduled(cfg_.train)) adam_->set_lr(float(scheduled_lr(cfg_.train, epoch_)));
   EpochRecord rec = begin_record('N');
   const EpochStats st = train_epoch(net_, *adam_, net_.params(), data_.train, cfg_.train.batch_size,
-                                    rng_, scratch_, epoch_augment());
+                                    rng_, scratch_, epoch_augment(), epoch_targets());
   rec.train_loss = st.loss;
   rec.train_acc = st.acc;
+  if (cfg_.train.eval_train_accuracy) rec.train_eval_acc = evaluate(net_, data_.train).accuracy;
   const EvalResult val = evaluate(net_, data_.val);
   rec.val_acc = val.accuracy;
   rec.val_loss = val.loss;
@@ -241,8 +260,9 @@ void Trainer::dendrite_phase() {
     EpochRecord rec = begin_record('P');
     if (pb()) rec.lr = candidate_opt.lr();
     for (auto* layer : layers) layer->reset_epoch_scores();
-    const EpochStats st = train_epoch(net_, candidate_opt, candidates, data_.train,
-                                      cfg_.train.batch_size, rng_, scratch_, epoch_augment());
+    const EpochStats st =
+        train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_,
+                    scratch_, epoch_augment(), epoch_targets());
     rec.train_loss = st.loss;
     rec.train_acc = st.acc;
     rec.val_acc = result_.history.empty() ? 0 : result_.history.back().val_acc;

@@ -270,6 +270,7 @@ std::string note(const Panel& p, const char* text) {
 // The series the graph plots, one value per epoch record.
 struct Series {
   std::vector<double> epochs, train, val, lr, params;
+  std::vector<double> train_eval;           // eval-mode train accuracy; NaN where not measured
   std::vector<std::vector<double>> scores;  // per wrapped layer; NaN outside dendrite phases
   std::vector<double> all_scores;           // every finite score, for the score axis
   size_t p_epochs = 0;
@@ -281,6 +282,7 @@ Series series_of(const std::vector<EpochRecord>& h) {
   for (const auto& e : h) {
     s.epochs.push_back(e.epoch);
     s.train.push_back(e.train_acc);
+    s.train_eval.push_back(e.train_eval_acc);
     // P epochs do not evaluate; the record repeats the last validation value, so leave a gap.
     s.val.push_back(e.phase == "P" ? kNaN : e.val_acc);
     s.lr.push_back(e.lr);
@@ -323,6 +325,8 @@ Layout layout_of(const Series& s) {
 
   std::vector<double> acc = s.train;
   acc.insert(acc.end(), s.val.begin(), s.val.end());
+  for (double v : s.train_eval)
+    if (std::isfinite(v)) acc.push_back(v);
   l.acc = {80, 250, e0 - 0.5, e1 + 0.5, linear_axis(acc, 0, 1, 0.02)};
   // Layers' scores can differ by orders of magnitude (they scale with each layer's error), so a
   // wide positive range goes on a log scale; otherwise zero stays in view as the baseline.
@@ -415,7 +419,14 @@ std::string accuracy_curves(const TrainResult& r, const Series& s, const Panel& 
   const auto& h = r.history;
   std::string out = series_path(pa, s.epochs, s.train, {kTrainColor, 1.6, "5 3"});
   out += series_path(pa, s.epochs, s.val, {kValColor, 2.2});
-  std::vector<LegendEntry> entries = {{kValColor, "validation"}, {kTrainColor, "train", "5 3"}};
+  std::vector<LegendEntry> entries = {{kValColor, "validation"},
+                                      {kTrainColor, "train (train mode)", "5 3"}};
+  // The eval-mode train figure (no dropout or noise) is the one that can show overfitting.
+  if (std::any_of(s.train_eval.begin(), s.train_eval.end(),
+                  [](double v) { return std::isfinite(v); })) {
+    out += series_path(pa, s.epochs, s.train_eval, {kTrainColor, 2.2});
+    entries.push_back({kTrainColor, "train (eval mode)"});
+  }
   for (size_t i = 0; i < h.size(); ++i) {
     if (h[i].epoch != r.best_epoch || !std::isfinite(h[i].val_acc)) continue;
     const double x = pa.X(h[i].epoch), y = pa.Y(h[i].val_acc);

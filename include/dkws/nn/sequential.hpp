@@ -77,6 +77,15 @@ class Sequential {
 
 // Mean softmax cross-entropy over the batch. Writes dL/dlogits (already divided by N).
 float softmax_cross_entropy(const Tensor& logits, const int* labels, Tensor& dlogits);
+// Cross-entropy against target distributions `targets` (N x C, rows summing to 1) of the
+// softmax of logits / temperature, times weight * temperature^2 (Hinton et al.'s distillation
+// term, whose gradient scale then does not depend on the temperature). Returns that weighted
+// mean loss and ADDS its gradient, weight * temperature * (softmax(logits / T) - targets) / N, to
+// `dlogits`, which must already have the logits' shape (src/nn/soft_target_loss.cpp).
+float soft_target_cross_entropy(const Tensor& logits, const float* targets, float temperature,
+                                float weight, Tensor& dlogits);
+// Softmax of each row of `logits` (N x C) / temperature into `out` (N x C floats).
+void softmax_rows(const float* logits, int n, int c, float temperature, float* out);
 // Index of the largest logit per row.
 void argmax_rows(const Tensor& logits, std::vector<int>& out);
 
