@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
       json::parse(std::ifstream(fs::path(DKWS_SOURCE_DIR) / "configs" / "sweep_paper.json"),
                   nullptr, true, true);
   space["base"]["train"]["epochs"] = epochs;
+  space["base"]["train"]["eval_train_accuracy"] = false;  // PyTorch's side has no such pass
   space["params"]["n_epochs_to_switch"] = {100000};
   std::ofstream(dir / "space.json") << space.dump(2);
 
