@@ -2,7 +2,11 @@
  * The same source is compiled into libdkws (the C++ int8 reference path) and copied verbatim into
  * every exported library, so host and device compute bit-identical features. All tables
  * (FFT twiddles, mel filterbank, DCT) are computed by the exporter and passed in, so no libm
- * function with platform-dependent rounding is called; kws_fe_logf is our own. */
+ * function with platform-dependent rounding is called; kws_fe_logf is our own.
+ * Bit-identical needs every float operation rounded on its own, as a Cortex-M4F does: build this
+ * file without fused multiply-add, e.g. with GCC -std=c99 (-ffp-contract=off) and, on a host with
+ * vector FMA (x86-64 AVX2/AVX-512), also -fno-tree-vectorize: GCC's vectorizer turns the FFT's
+ * complex multiply into vfmaddsub even under -ffp-contract=off. */
 #ifndef KWS_FRONTEND_H
 #define KWS_FRONTEND_H
 #include <stddef.h>
