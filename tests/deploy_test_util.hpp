@@ -57,7 +57,8 @@ inline DeployCase deploy_case(const std::string& name, size_t max_clips) {
 inline SavedModel dendritic_model(Rng& rng) {
   SavedModel m;
   m.config.dendrites.activation = "tanh";
-  for (int c = 0; c < 4; ++c) m.classes.push_back("c" + std::to_string(c));
+  for (int c = 0; c < 4; ++c)  // appended: see q() in test_data_import_cli.cpp
+    m.classes.push_back(std::string("c").append(std::to_string(c)));
   m.net.add(nn::make_reshape({50, 13, 1}));
   auto conv = std::make_unique<dendrite::DendriteLayer>(nn::make_conv2d(1, 3, 3, 3),
                                                         dendrite::Activation::kTanh, true);
