@@ -154,7 +154,7 @@ void kws_fe_window(const kws_fe_t* fe, const int16_t* pcm, size_t n, float* feat
   for (t = 0; t < fe->frames; ++t) {
     size_t start = (size_t)t * (size_t)fe->frame_stride;
     const int16_t* frame = pcm + start;
-    int16_t prev = t == 0 ? last : pcm[start - 1];
+    int16_t prev = t == 0 ? last : (start - 1 < n ? pcm[start - 1] : 0);
     if (start + (size_t)fe->frame_len > n) {
       /* The frame runs past the given samples: copy what there is and zero-pad. */
       for (i = 0; i < fe->frame_len; ++i)
