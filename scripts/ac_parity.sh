@@ -8,6 +8,7 @@
 #   SIDES="dkws dkws_conv torch" PROTOCOLS="early fixed" SEEDS="1 2 3 4 5" ONLY=<config name>
 #   JOBS=2 to narrow it.
 set -euo pipefail
+source "$(dirname "$0")/run_queue.sh"
 BUILD=${1:-build}
 OUT=${2:-runs/ac_parity}
 DATA=${DKWS_DATA:-../shared/data}
@@ -55,6 +56,5 @@ for c in "${CONFIGS[@]}"; do
     done
   done
 done
-echo "${#cmds[@]} runs to do, $JOBS at a time"
-printf '%s\n' "${cmds[@]}" | xargs -P "$JOBS" -I{} sh -c '{}'
+run_queue
 /usr/bin/python3 tools/summarise_parity.py "$OUT"

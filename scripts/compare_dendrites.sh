@@ -4,6 +4,7 @@
 # tools/summarise_runs.py. Takes a while: about (tasks x 3 archs x 3 modes x 3 seeds) runs.
 #   scripts/compare_dendrites.sh [build] [out]
 set -euo pipefail
+source "$(dirname "$0")/run_queue.sh"
 BUILD=${1:-build}
 OUT=${2:-runs/compare_dendrites}
 DATA=${DKWS_DATA:-../shared/data}
@@ -30,6 +31,5 @@ for arch in "${ARCHS[@]}"; do
     done
   done
 done
-echo "${#cmds[@]} runs to do, $JOBS at a time"
-printf '%s\n' "${cmds[@]}" | xargs -P "$JOBS" -I{} sh -c '{} > /dev/null'
+run_queue --quiet
 python3 tools/summarise_runs.py "$OUT"

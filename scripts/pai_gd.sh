@@ -9,6 +9,7 @@
 #   JOBS=2 to narrow it. Finished runs (result.json) are skipped, so it can be rerun until done.
 # Then tools/summarise_pai_gd.py OUT writes the table and OUT/runs.csv.
 set -euo pipefail
+source "$(dirname "$0")/run_queue.sh"
 PAI=${1:-${PAI_SRC:-}}
 BUILD=${2:-build}
 OUT=${3:-runs/pai_gd}
@@ -56,8 +57,5 @@ tools/torch/pai_gd.py --pai $PAI --features $FEATS --num-conv $nc --growth $grow
     done
   done
 done
-echo "${#cmds[@]} runs to do, $JOBS at a time"
-if [ "${#cmds[@]}" -gt 0 ]; then
-  printf '%s\n' "${cmds[@]}" | xargs -P "$JOBS" -I{} sh -c '{}'
-fi
+run_queue
 /usr/bin/python3 tools/summarise_pai_gd.py "$OUT"

@@ -7,6 +7,7 @@
 # script can be rerun until done. Then tools/summarise_pb_rules.py writes the table.
 #   scripts/pb_rules.sh [build] [out]        JOBS (default 2), SEEDS (default "1 2 3 4 5")
 set -euo pipefail
+source "$(dirname "$0")/run_queue.sh"
 BUILD=${1:-build}
 OUT=${2:-runs/pb_rules}
 DATA=${DKWS_DATA:-../shared/data}
@@ -47,8 +48,5 @@ for arch in "${ARCHS[@]}"; do
     done
   done
 done
-echo "${#cmds[@]} runs to do, $JOBS at a time"
-if [ "${#cmds[@]}" -gt 0 ]; then
-  printf '%s\n' "${cmds[@]}" | xargs -P "$JOBS" -I{} sh -c '{} > /dev/null'
-fi
+run_queue --quiet
 python3 tools/summarise_pb_rules.py "$OUT"

@@ -10,6 +10,7 @@
 #   SEEDS="1 2 3" EPOCHS=60 JOBS=2 MODELS="ei3228 ac1500 ac4000" ROWS="baseline onecycle ..."
 # Finished runs (OUT/<model>/<row>/seed<k>/metrics.json) are skipped, so the command resumes.
 set -euo pipefail
+source "$(dirname "$0")/run_queue.sh"
 BUILD=${1:-build}
 OUT=${2:-runs/recipe}
 DATA=${DKWS_DATA:-../shared/data}
@@ -90,9 +91,8 @@ $(row_args "$r") --seed $s --out $dir > /dev/null")
     done
   done
 done
-echo "${#cmds[@]} runs to do, $JOBS at a time"
 for c in "${cmds[@]}"; do mkdir -p "$(dirname "$(echo "$c" | sed 's/.*--out \([^ ]*\).*/\1/')")"; done
-printf '%s\n' "${cmds[@]}" | xargs -P "$JOBS" -I{} sh -c '{}'
+run_queue
 # The honest overfitting diagnostic: each chosen checkpoint's train accuracy in eval mode (no
 # dropout or noise), to set beside its validation accuracy.
 for m in $MODELS; do

@@ -133,15 +133,21 @@ TEST(Train, DefaultTrainsEveryEpochAndKeepsTheBest) {
   EXPECT_DOUBLE_EQ(r.history[size_t(r.best_epoch - 1)].val_acc, r.best_val_acc);
 }
 
-TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
-  dkws::testing::TempDir tmp;
-  RunConfig cfg = parse_run_config(
-      {{"model", {{"family", "audio_classifier"}, {"num_conv", 1}, {"num_linear", 2}}}}, "t");
+// A small three-class model of `cfg`'s family over 8x3 features, as `dkws train` would save it.
+SavedModel tiny_saved_model(const RunConfig& cfg) {
   Rng rng(3);
   SavedModel m;
   m.config = cfg;
   m.classes = {"a", "b", "c"};
   m.net = build_model(cfg.model, 8, 3, 3, rng);
+  return m;
+}
+
+TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
+  dkws::testing::TempDir tmp;
+  RunConfig cfg = parse_run_config(
+      {{"model", {{"family", "audio_classifier"}, {"num_conv", 1}, {"num_linear", 2}}}}, "t");
+  SavedModel m = tiny_saved_model(cfg);
   save_model(tmp / "m.json", m);
   SavedModel back = load_model(tmp / "m.json");
   EXPECT_EQ(back.classes, m.classes);
@@ -241,11 +247,7 @@ TEST(ModelFile, CorruptFilesGiveClearErrors) {
 TEST(ModelFile, SizesFromTheFileAreCheckedAgainstTheLayers) {
   dkws::testing::TempDir tmp;
   RunConfig cfg = parse_run_config(nlohmann::json::object(), "t");
-  Rng rng(3);
-  SavedModel m;
-  m.config = cfg;
-  m.classes = {"a", "b", "c"};
-  m.net = build_model(cfg.model, 8, 3, 3, rng);
+  SavedModel m = tiny_saved_model(cfg);
   save_model(tmp / "m.json", m);
   const nlohmann::json good = nlohmann::json::parse(read_file(tmp / "m.json"));
   auto error_of = [&](const nlohmann::json& j) {

@@ -32,10 +32,10 @@ double beta_symmetric(Rng& rng, double a) {
 }
 
 SoftTargets::SoftTargets(const TrainSpec& spec, int classes, std::vector<float> teacher_logits)
-    : spec_(spec), classes_(classes), teacher_(std::move(teacher_logits)) {
-  if (teacher_.empty()) return;
-  teacher_probs_.resize(teacher_.size());
-  nn::softmax_rows(teacher_.data(), int(teacher_.size() / size_t(classes)), classes,
+    : spec_(spec), classes_(classes) {
+  if (teacher_logits.empty()) return;
+  teacher_probs_.resize(teacher_logits.size());
+  nn::softmax_rows(teacher_logits.data(), int(teacher_logits.size() / size_t(classes)), classes,
                    float(spec.distill_temperature), teacher_probs_.data());
 }
 
@@ -88,7 +88,7 @@ float SoftTargets::loss(const nn::Tensor& logits, const std::vector<size_t>& row
   const float a = float(lambda_), b = float(1 - lambda_);
   dlogits.resize(logits.shape);
   std::fill(dlogits.ptr(), dlogits.ptr() + dlogits.size(), 0.f);
-  const double w = teacher_.empty() ? 0 : spec_.distill_weight;
+  const double w = teacher_probs_.empty() ? 0 : spec_.distill_weight;
   float total = 0;
   if (w < 1) {
     hard_.assign(n * c, 0.f);

@@ -37,7 +37,6 @@ class SoftTargets {
 
   TrainSpec spec_;
   int classes_;
-  std::vector<float> teacher_;  // logits
   Rng rng_;
   // The current batch's mixing: row i is lambda * itself + (1 - lambda) * row partner[i].
   double lambda_ = 1;

@@ -153,14 +153,14 @@ void kws_fe_window(const kws_fe_t* fe, const int16_t* pcm, size_t n, float* feat
   int t, i;
   for (t = 0; t < fe->frames; ++t) {
     size_t start = (size_t)t * (size_t)fe->frame_stride;
-    const int16_t* frame = pcm + start;
+    /* The sample before the frame: the window's last for the first frame, zero past the clip. */
     int16_t prev = t == 0 ? last : (start - 1 < n ? pcm[start - 1] : 0);
-    if (start + (size_t)fe->frame_len > n) {
-      /* The frame runs past the given samples: copy what there is and zero-pad. */
+    const int16_t* frame = padded;
+    if (start + (size_t)fe->frame_len <= n) {
+      frame = pcm + start;
+    } else { /* The frame runs past the given samples: copy what there is and zero-pad. */
       for (i = 0; i < fe->frame_len; ++i)
         padded[i] = start + (size_t)i < n ? pcm[start + (size_t)i] : 0;
-      if (t > 0 && start - 1 >= n) prev = 0;
-      frame = padded;
     }
     kws_fe_frame(fe, frame, prev, scratch, feat + (size_t)t * (size_t)fe->num_cepstral);
   }
