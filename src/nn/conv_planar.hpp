@@ -1,9 +1,9 @@
 // The first convolution of an AudioClassifier reads one input channel and writes few (2 to 16).
 // The general channels-last kernels give each position only `out` lanes of work, so most of every
-// vector is empty and the weight gradient needs a widened copy of dy. This path fills all 16 lanes
-// with 16/out neighbouring positions x out channels:
+// vector is empty and the weight gradient needs a widened copy of dy. This path fills all kW lanes
+// (16 with AVX-512, else 8) with kW/out neighbouring positions x out channels:
 //
-//   y[q][o]  = b[o] + sum_t w[o][t] * xp[q + off_t]      lanes (q..q+16/out-1) x (o)
+//   y[q][o]  = b[o] + sum_t w[o][t] * xp[q + off_t]      lanes (q..q+kW/out-1) x (o)
 //   dw[o][t] = sum_q dy[q][o] * xp[q + off_t]
 //
 // where the input values are spread across lanes by one permute. q runs over the flat padded grid
@@ -90,16 +90,23 @@ class PlanarConv {
         return f(std::integral_constant<int, 1>{});
       case 2:
         return f(std::integral_constant<int, 2>{});
-      case 4:
-        return f(std::integral_constant<int, 4>{});
-      case 8:
-        return f(std::integral_constant<int, 8>{});
       default:
-        return f(std::integral_constant<int, 16>{});
+        return f(std::integral_constant<int, 4>{});
     }
   }
 
   static constexpr int kTaps = 9;
+  // Lanes per vector: AVX-512's 16, else AVX2's 8 (a 16-lane vector there is split in two and
+  // its lane-spreading permute crosses the halves, which GCC builds from scalar moves: the v3
+  // build trained ac_small at a quarter of the native rate). Each output is the same chain of
+  // multiply-adds at either width; only the weight gradient's lane sums group differently.
+#if defined(__AVX512F__)
+  static constexpr int kW = 16;
+  using V = v16f;
+#else
+  static constexpr int kW = 8;
+  using V = v8f;
+#endif
 
   // One past the last output position on the flat padded grid.
   static size_t flat_span(const ConvGeom& g) {
@@ -111,47 +118,46 @@ class PlanarConv {
       for (int b = 0; b < 3; ++b) off[size_t(a * 3 + b)] = ptrdiff_t(a) * g.wp() + b;
     return off;
   }
-  // The 16/OUT input values at p, each repeated OUT times across the lanes (lane l reads value
-  // l/OUT). Reads 16 floats (a full-width load: a narrower copy into a vector stalls store
-  // forwarding), so callers keep p + 16 inside the buffer. A constant permutation, which GCC and
+  // The kW/OUT input values at p, each repeated OUT times across the lanes (lane l reads value
+  // l/OUT). Reads kW floats (a full-width load: a narrower copy into a vector stalls store
+  // forwarding), so callers keep p + kW inside the buffer. A constant permutation, which GCC and
   // Clang both take.
   template <int OUT>
-  static v16f spread(const float* p) {
-    v16f v;
+  static V spread(const float* p) {
+    V v;
     std::memcpy(&v, p, sizeof v);
-    return spread_lanes<OUT>(v, std::make_index_sequence<16>{});
+    return spread_lanes<OUT>(v, std::make_index_sequence<kW>{});
   }
   template <int OUT, size_t... L>
-  static v16f spread_lanes(v16f v, std::index_sequence<L...>) {
+  static V spread_lanes(V v, std::index_sequence<L...>) {
     return __builtin_shufflevector(v, v, int(L / OUT)...);
   }
-  // Groups whose 16-float reads at every tap stay inside the padded input.
+  // Groups whose kW-float reads at every tap stay inside the padded input.
   static size_t safe_groups(const ConvGeom& g, size_t groups, size_t pos) {
-    const size_t size = size_t(g.n) * g.hp() * g.wp(), reach = 2 * size_t(g.wp()) + 2 + 16;
+    const size_t size = size_t(g.n) * g.hp() * g.wp(), reach = 2 * size_t(g.wp()) + 2 + kW;
     return size < reach ? 0 : std::min(groups, (size - reach) / pos + 1);
   }
   template <int OUT>
-  static v16f lanes_of(const float* per_channel,
-                       int stride) {  // lane l: per_channel[(l%OUT)*stride]
-    v16f v;
-    for (int l = 0; l < 16; ++l) v[l] = per_channel[(l % OUT) * stride];
+  static V lanes_of(const float* per_channel, int stride) {  // lane l: per_channel[(l%OUT)*stride]
+    V v;
+    for (int l = 0; l < kW; ++l) v[l] = per_channel[(l % OUT) * stride];
     return v;
   }
 
   template <int OUT>
   void forward_t(const float* xp, const ConvGeom& g, const float* w, const float* bias) {
-    constexpr size_t kPos = 16 / OUT;
+    constexpr size_t kPos = kW / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
-    v16f wt[kTaps];
+    V wt[kTaps];
     for (int t = 0; t < kTaps; ++t) wt[t] = lanes_of<OUT>(w + t, kTaps);
-    const v16f b = lanes_of<OUT>(bias, 1);
+    const V b = lanes_of<OUT>(bias, 1);
     grid_.resize(span * OUT);
     for (size_t k = 0; k < groups; ++k) {
       const float* x = xp + k * kPos;
-      v16f acc = b;
+      V acc = b;
       for (int t = 0; t < kTaps; ++t) acc = madd(wt[t], spread<OUT>(x + off[size_t(t)]), acc);
-      std::memcpy(grid_.data() + k * 16, &acc, sizeof acc);
+      std::memcpy(grid_.data() + k * kW, &acc, sizeof acc);
     }
     for (size_t q = groups * kPos; q < span; ++q)  // the last few positions
       for (int o = 0; o < OUT; ++o) {
@@ -164,13 +170,13 @@ class PlanarConv {
   // Reads dy from dy_grid_ (padding positions zero).
   template <int OUT>
   void wgrad_t(const float* xp, const ConvGeom& g, float* dw, float* db) {
-    constexpr size_t kPos = 16 / OUT;
+    constexpr size_t kPos = kW / OUT;
     const size_t span = flat_span(g), groups = safe_groups(g, span / kPos, kPos);
     const auto off = offsets(g);
-    v16f acc[kTaps] = {}, bacc = {};
+    V acc[kTaps] = {}, bacc = {};
     for (size_t k = 0; k < groups; ++k) {
-      v16f d;
-      std::memcpy(&d, dy_grid_.data() + k * 16, sizeof d);
+      V d;
+      std::memcpy(&d, dy_grid_.data() + k * kW, sizeof d);
       const float* x = xp + k * kPos;
       bacc += d;
       for (int t = 0; t < kTaps; ++t) acc[t] = madd(d, spread<OUT>(x + off[size_t(t)]), acc[t]);
@@ -178,13 +184,13 @@ class PlanarConv {
     for (int o = 0; o < OUT; ++o) {
       for (int t = 0; t < kTaps; ++t) {
         float s = 0;
-        for (size_t l = size_t(o); l < 16; l += OUT) s += acc[t][l];
+        for (size_t l = size_t(o); l < kW; l += OUT) s += acc[t][l];
         for (size_t q = groups * kPos; q < span; ++q)
           s = madd(dy_grid_[q * OUT + size_t(o)], xp[q + off[size_t(t)]], s);
         dw[o * kTaps + t] += s;
       }
       float s = 0;
-      for (size_t l = size_t(o); l < 16; l += OUT) s += bacc[l];
+      for (size_t l = size_t(o); l < kW; l += OUT) s += bacc[l];
       for (size_t q = groups * kPos; q < span; ++q) s += dy_grid_[q * OUT + size_t(o)];
       db[o] += s;
     }
