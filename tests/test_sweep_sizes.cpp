@@ -60,8 +60,8 @@ struct PlannedRun {
 TEST(SweepSizes, ExperimentSpacesGiveEveryArmTwentyConfigurationsInEachBudget) {
   for (const PlannedRun& run : {PlannedRun{"experiment_kws12_paper.json", 12, 40},
                                 PlannedRun{"experiment_kws12_fixed.json", 12, 70},
-                                PlannedRun{"experiment_kw3_paper.json", 3, 72},
-                                PlannedRun{"experiment_kw3_fixed.json", 3, 60}}) {
+                                PlannedRun{"experiment_kw3_paper.json", 3, 40},
+                                PlannedRun{"experiment_kw3_fixed.json", 3, 40}}) {
     SCOPED_TRACE(run.space);
     const auto space = sweep::load_space(source_dir() / "configs" / run.space);
     const auto configs = sweep::sample_configs(space, "random", run.configs, 1);

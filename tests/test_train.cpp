@@ -9,34 +9,20 @@
 #include "dkws/train.hpp"
 #include "dkws/util.hpp"
 #include "test_util.hpp"
+#include "toy_tasks.hpp"
 
 namespace {
 
 using namespace dkws;
-
-// Three classes whose feature matrices differ by a class-specific pattern under noise.
-FeatureSet make_set(int n, uint64_t seed, int frames = 8, int coeffs = 3) {
-  FeatureSet s;
-  s.frames = frames;
-  s.coeffs = coeffs;
-  Rng rng(seed);
-  for (int i = 0; i < n; ++i) {
-    const int label = i % 3;
-    s.y.push_back(label);
-    for (int f = 0; f < frames; ++f)
-      for (int c = 0; c < coeffs; ++c)
-        s.x.push_back(float(0.8 * ((f + label) % 3 == c) + 0.5 * rng.normal()));
-  }
-  return s;
-}
+using dkws::testing::pattern_set;
 
 TaskData make_task() {
   TaskData t;
   t.name = "toy";
   t.classes = {"a", "b", "c"};
-  t.train = make_set(300, 1);
-  t.val = make_set(90, 2);
-  t.test = make_set(90, 3);
+  t.train = pattern_set(300, 1);
+  t.val = pattern_set(90, 2);
+  t.test = pattern_set(90, 3);
   return t;
 }
 
@@ -152,7 +138,7 @@ TEST(ModelFile, SaveAndLoadGiveBitIdenticalOutputs) {
   SavedModel back = load_model(tmp / "m.json");
   EXPECT_EQ(back.classes, m.classes);
   EXPECT_EQ(back.config.to_json(), cfg.to_json());
-  const FeatureSet set = make_set(20, 9);
+  const FeatureSet set = pattern_set(20, 9);
   nn::Tensor x({20, 24});
   x.data = set.x;
   const nn::Tensor a = m.net.forward(x, {});

@@ -35,6 +35,22 @@ inline TaskData xor_task() {
   return t;
 }
 
+// Three classes whose feature matrices differ by a class-specific pattern under noise.
+inline FeatureSet pattern_set(int n, uint64_t seed, int frames = 8, int coeffs = 3) {
+  FeatureSet s;
+  s.frames = frames;
+  s.coeffs = coeffs;
+  Rng rng(seed);
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 3;
+    s.y.push_back(label);
+    for (int f = 0; f < frames; ++f)
+      for (int c = 0; c < coeffs; ++c)
+        s.x.push_back(float(0.8 * ((f + label) % 3 == c) + 0.5 * rng.normal()));
+  }
+  return s;
+}
+
 // N(0, scale^2) entries.
 inline nn::Tensor random_tensor(nn::Shape shape, Rng& rng, double scale = 1.0) {
   nn::Tensor t(std::move(shape));

@@ -17,10 +17,10 @@ struct ModelSpec {
   // "ei_conv1d": Edge Impulse's default 1D CNN; "audio_classifier": the paper's sweepable family;
   // "ds_cnn": a depthwise-separable CNN over time (Hello Edge).
   std::string family = "ei_conv1d";
-  int num_conv = 2;       // conv blocks: audio_classifier 1..3, ei_conv1d 1..4, ds_cnn 1..6
-  int num_linear = 1;     // audio_classifier: 1..2 dense layers
-  double width = 1.0;     // channel multiplier (ds_cnn: 16 * width channels)
-  int growth = 0;         // row of the channel table, 0..5
+  int num_conv = 2;    // conv blocks: audio_classifier 1..3, ei_conv1d 1..4, ds_cnn 1..6
+  int num_linear = 1;  // audio_classifier: 1..2 dense layers
+  double width = 1.0;  // channel multiplier (ds_cnn: 16 * width channels)
+  int growth = 0;      // row of the channel table, 0..5
   // Where `dropout` acts. "conv": after every conv block (Edge Impulse; dkws's first
   // audio_classifier). "linear": before every dense layer, with conv blocks at `conv_dropout`
   // (the paper's AudioClassifier, the audio_classifier default).
@@ -125,6 +125,13 @@ struct AugmentSpec {
   int time_mask_frames = 10;
   int freq_masks = 0;
   int freq_mask_bins = 4;
+  // Synthetic speech: a class-folder dataset made by `dkws data synth`, whose clips (all of them,
+  // whatever their split) join training only; validation and test stay real. Its classes map to
+  // the task's by name, and synth's 'unknown' and 'noise' to '_unknown_' and '_silence_' where
+  // the task has those; other classes are left out. A relative path is from the working folder.
+  std::string synthetic;
+  double synthetic_ratio = 0;         // share of each epoch's training rows that are synthetic
+  int synthetic_pretrain_epochs = 0;  // epochs on the synthetic clips alone, before real training
   bool enabled() const { return variants > 0 || time_masks > 0 || freq_masks > 0; }
 };
 

@@ -75,7 +75,8 @@ DatasetIndex open_dataset(const std::filesystem::path& root, const ImportOptions
 std::string speaker_of(const std::filesystem::path& file);
 // The Speech Commands bucket rule: md5(speaker) first 8 hex digits as an integer, mod 100; buckets
 // [0, 100 - val - test) train, then val, then test.
-std::string split_for_speaker(const std::string& speaker, int val_percent = 20, int test_percent = 20);
+std::string split_for_speaker(const std::string& speaker, int val_percent = 20,
+                              int test_percent = 20);
 
 // Audits a dataset for `dkws data inspect`. Per class: count, total/min/max seconds, sample rates,
 // channel counts, speakers and per-split counts. Problems (each naming its file): unreadable or
@@ -94,10 +95,11 @@ struct SplitSummary {
   std::vector<DataProblem> problems;
 };
 // Re-splits every readable clip of `root` by speaker hash (split_for_speaker; a clip without a
-// speaker id hashes on its own name) and writes a split TSV ("split<TAB>label<TAB>path<TAB>speaker",
-// paths relative to the TSV's folder, sorted) atomically. An empty `out` means root/splits.tsv
-// (root's folder for a file root). `problems` names skipped files and, from headers and hashes,
-// clips that are off-rate, multi-channel, short, or byte-identical.
+// speaker id hashes on its own name) and writes a split TSV
+// ("split<TAB>label<TAB>path<TAB>speaker", paths relative to the TSV's folder, sorted) atomically.
+// An empty `out` means root/splits.tsv (root's folder for a file root). `problems` names skipped
+// files and, from headers and hashes, clips that are off-rate, multi-channel, short, or
+// byte-identical.
 SplitSummary write_speaker_split(const std::filesystem::path& root, std::filesystem::path out,
                                  int val_percent = 20, int test_percent = 20,
                                  const ImportOptions& options = {});
@@ -118,12 +120,12 @@ struct FeatureSet {
 };
 
 struct TaskSpec {
-  std::string name = "kws12";         // "kws12" | "kw3" | "folder"
-  std::filesystem::path data_dir;     // holds speech_commands_v2_test/ and background_noise/,
-                                      // or for "folder" the dataset root
+  std::string name = "kws12";      // "kws12" | "kw3" | "folder"
+  std::filesystem::path data_dir;  // holds speech_commands_v2_test/ and background_noise/,
+                                   // or for "folder" the dataset root
   FrontEndConfig front_end;
-  std::filesystem::path cache_dir;    // empty disables the feature cache
-  uint64_t seed = 1;                  // for kw3's sampling and noise crops, and augmentation
+  std::filesystem::path cache_dir;  // empty disables the feature cache
+  uint64_t seed = 1;                // for kw3's sampling and noise crops, and augmentation
   bool quiet = false;
   // augment.variants > 0: also compute that many augmented copies of every training clip
   // (TaskData::train_variants); a relative augment.noise_dir is taken from data_dir.
@@ -138,9 +140,12 @@ struct TaskData {
   // of train row i. Empty unless TaskSpec::augment.variants > 0.
   FeatureSet train_variants;
   int variants = 0;
-  std::vector<std::string> notes;     // class counts and problems, printed on load
-  size_t features_computed = 0;       // rows extracted from audio by this load
-  size_t features_from_cache = 0;     // rows read from the feature cache
+  // Synthetic training rows (AugmentSpec::synthetic), labelled with this task's classes; empty
+  // unless the spec's synthetic_ratio or synthetic_pretrain_epochs uses them.
+  FeatureSet synthetic;
+  std::vector<std::string> notes;  // class counts and problems, printed on load
+  size_t features_computed = 0;    // rows extracted from audio by this load
+  size_t features_from_cache = 0;  // rows read from the feature cache
 };
 
 // Loads (or computes and caches) the features of a task. Prints class counts and problems to

@@ -79,11 +79,19 @@ void check(bool ok, const std::string& source, const std::string& key, const std
 }
 
 json augment_json(const AugmentSpec& a) {
-  return {{"variants", a.variants},     {"noise_dir", a.noise_dir},
-          {"noise_prob", a.noise_prob}, {"snr_db", a.snr_db},
-          {"shift_ms", a.shift_ms},     {"gain_db", a.gain_db},
-          {"time_masks", a.time_masks}, {"time_mask_frames", a.time_mask_frames},
-          {"freq_masks", a.freq_masks}, {"freq_mask_bins", a.freq_mask_bins}};
+  return {{"variants", a.variants},
+          {"noise_dir", a.noise_dir},
+          {"noise_prob", a.noise_prob},
+          {"snr_db", a.snr_db},
+          {"shift_ms", a.shift_ms},
+          {"gain_db", a.gain_db},
+          {"time_masks", a.time_masks},
+          {"time_mask_frames", a.time_mask_frames},
+          {"freq_masks", a.freq_masks},
+          {"freq_mask_bins", a.freq_mask_bins},
+          {"synthetic", a.synthetic},
+          {"synthetic_ratio", a.synthetic_ratio},
+          {"synthetic_pretrain_epochs", a.synthetic_pretrain_epochs}};
 }
 
 // A [lo, hi] pair of numbers; the type check has already made it an array.
@@ -188,10 +196,19 @@ RunConfig from_merged(const json& j, const std::string& source) {
         throw Error(fmt::format("{}: augment.{}: expected numbers, got {}", source, key, v.dump()));
     return v.get<std::vector<double>>();
   };
-  c.augment = {a.at("variants"),      a.at("noise_dir"),        a.at("noise_prob"),
-               numbers("snr_db"),     a.at("shift_ms"),         numbers("gain_db"),
-               a.at("time_masks"),    a.at("time_mask_frames"), a.at("freq_masks"),
-               a.at("freq_mask_bins")};
+  c.augment = {a.at("variants"),
+               a.at("noise_dir"),
+               a.at("noise_prob"),
+               numbers("snr_db"),
+               a.at("shift_ms"),
+               numbers("gain_db"),
+               a.at("time_masks"),
+               a.at("time_mask_frames"),
+               a.at("freq_masks"),
+               a.at("freq_mask_bins"),
+               a.at("synthetic"),
+               a.at("synthetic_ratio"),
+               a.at("synthetic_pretrain_epochs")};
   return c;
 }
 
@@ -322,6 +339,20 @@ void validate(const RunConfig& c, const std::string& src) {
   check(a.time_mask_frames >= 0, src, "augment.time_mask_frames", "must be >= 0");
   check(a.freq_masks >= 0 && a.freq_masks <= 16, src, "augment.freq_masks", "must be in 0..16");
   check(a.freq_mask_bins >= 0, src, "augment.freq_mask_bins", "must be >= 0");
+  check(a.synthetic_ratio >= 0 && a.synthetic_ratio <= 0.9, src, "augment.synthetic_ratio",
+        "must be in [0, 0.9]");
+  check(a.synthetic_pretrain_epochs >= 0 && a.synthetic_pretrain_epochs <= 10000, src,
+        "augment.synthetic_pretrain_epochs", "must be in 0..10000");
+  const bool uses_synthetic = a.synthetic_ratio > 0 || a.synthetic_pretrain_epochs > 0;
+  check(!uses_synthetic || !a.synthetic.empty(), src, "augment.synthetic",
+        "needs a folder made by `dkws data synth` when synthetic_ratio or "
+        "synthetic_pretrain_epochs is set");
+  // Teacher logits and augmented variants are indexed by real training row; synthetic rows have
+  // neither.
+  check(!uses_synthetic || c.train.teacher.empty(), src, "augment.synthetic",
+        "cannot be combined with train.teacher (the teacher's logits cover the real clips only)");
+  check(!uses_synthetic || a.variants == 0, src, "augment.synthetic",
+        "cannot be combined with augment.variants (variants exist for the real clips only)");
   try {
     c.front_end.validate();
   } catch (const Error& e) {

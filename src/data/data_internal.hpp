@@ -149,6 +149,12 @@ struct ProgramResult {
 };
 ProgramResult run_program(const std::vector<std::string>& argv);
 
+// The rows of the synthetic dataset spec.augment.synthetic, every clip whatever its split,
+// labelled with the task's `classes` (AugmentSpec::synthetic gives the mapping); its class counts
+// and left-out classes go to `notes`. Throws when no synthetic class maps to a task class.
+FeatureSet synthetic_rows(const TaskSpec& spec, const std::vector<std::string>& classes,
+                          std::vector<std::string>& notes);
+
 // The cache file for a task and front end under cache_dir.
 std::filesystem::path cache_file_for(const std::filesystem::path& cache_dir,
                                      const std::string& task, const std::filesystem::path& data_dir,

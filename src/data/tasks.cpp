@@ -138,6 +138,9 @@ TaskData load_task(const TaskSpec& spec) {
   out.notes.push_back(fmt::format("  {:<12} {:>6} {:>6} {:>6}", "total", out.train.size(),
                                   out.val.size(), out.test.size()));
   out.notes.insert(out.notes.end(), tc.notes.begin(), tc.notes.end());
+  const AugmentSpec& a = spec.augment;
+  if (a.synthetic_ratio > 0 || a.synthetic_pretrain_epochs > 0)
+    out.synthetic = data::synthetic_rows(spec, tc.classes, out.notes);
   if (out.variants > 0)
     out.notes.push_back(fmt::format("augmentation: {} variants of each of {} training clips",
                                     out.variants, out.train.size()));

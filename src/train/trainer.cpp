@@ -17,6 +17,7 @@
 #include "train/epoch.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/pb_checkpoint.hpp"
+#include "train/synthetic_mix.hpp"
 #include "train/tracker.hpp"
 #include "train/train_state.hpp"
 
@@ -51,6 +52,12 @@ class Trainer {
       augment_->n_variants = data.variants;
       augment_->spec = cfg.augment;
     }
+    const AugmentSpec& a = cfg.augment;
+    if ((a.synthetic_ratio > 0 || a.synthetic_pretrain_epochs > 0) && data.synthetic.size() == 0)
+      throw Error(
+          fmt::format("train: augment.synthetic ({}) is in use but the task was loaded "
+                      "without synthetic clips",
+                      a.synthetic));
     if (cfg.train.soft_targets()) {
       std::vector<float> teacher;
       if (!cfg.train.teacher.empty())
@@ -111,6 +118,12 @@ class Trainer {
     return rec;
   }
   // Augmentation draws depend on the seed and epoch only, so a resumed run repeats them.
+  // The rows this epoch trains on: the training split, with synthetic rows mixed in when asked.
+  const FeatureSet& epoch_rows() {
+    const double ratio = cfg_.augment.synthetic_ratio;
+    if (ratio <= 0) return data_.train;
+    return mix_.epoch_rows(data_.train, data_.synthetic, ratio, cfg_.train.seed, epoch_);
+  }
   EpochAugment* epoch_augment() {
     if (!augment_) return nullptr;
     augment_->rng.reseed(cfg_.train.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch_));
@@ -143,6 +156,7 @@ class Trainer {
   // pb: a checkpoint of the live run (with its net and optimiser, or neither), and a reload.
   PbCheckpoint capture(bool with_net, bool with_optimiser);
   void reload(const PbCheckpoint& c);
+  void pretrain_on_synthetic();
   void rate_search(const SwitchDecision& d);
   nlohmann::json pb_state();
   void load_pb_state(const nlohmann::json& j, const std::string& source);
@@ -160,6 +174,7 @@ class Trainer {
   EpochScratch scratch_;
   std::optional<EpochAugment> augment_;
   std::optional<SoftTargets> targets_;
+  SyntheticMix mix_;
   TrainResult result_;
   int epoch_ = 0;
   int epochs_trained_ = 0;  // every epoch trained, including those a pb reload discarded
@@ -172,8 +187,9 @@ bool Trainer::neuron_epoch() {
   // restart an epoch-indexed schedule.
   if (epoch_scheduled(cfg_.train)) adam_->set_lr(float(scheduled_lr(cfg_.train, epoch_)));
   EpochRecord rec = begin_record('N');
-  const EpochStats st = train_epoch(net_, *adam_, net_.params(), data_.train, cfg_.train.batch_size,
-                                    rng_, scratch_, epoch_augment(), epoch_targets());
+  const EpochStats st =
+      train_epoch(net_, *adam_, net_.params(), epoch_rows(), cfg_.train.batch_size, rng_, scratch_,
+                  epoch_augment(), epoch_targets());
   rec.train_loss = st.loss;
   rec.train_acc = st.acc;
   if (cfg_.train.eval_train_accuracy) rec.train_eval_acc = evaluate(net_, data_.train).accuracy;
@@ -261,7 +277,7 @@ void Trainer::dendrite_phase() {
     if (pb()) rec.lr = candidate_opt.lr();
     for (auto* layer : layers) layer->reset_epoch_scores();
     const EpochStats st =
-        train_epoch(net_, candidate_opt, candidates, data_.train, cfg_.train.batch_size, rng_,
+        train_epoch(net_, candidate_opt, candidates, epoch_rows(), cfg_.train.batch_size, rng_,
                     scratch_, epoch_augment(), epoch_targets());
     rec.train_loss = st.loss;
     rec.train_acc = st.acc;
@@ -314,6 +330,31 @@ void Trainer::reload(const PbCheckpoint& c) {
   reset_optimiser();
   adam_->load_state(c.adam);
   scheduler_->load_state(c.scheduler);
+}
+
+// augment.synthetic_pretrain_epochs on the synthetic clips alone, before the run proper, with an
+// optimiser of its own at the configured rate and plain one-hot targets. These epochs are outside
+// the history and the epoch budget (a transition records them); the run then starts from the
+// pretrained weights with its own fresh optimiser and schedule: fine-tuning on the real clips.
+void Trainer::pretrain_on_synthetic() {
+  const int epochs = cfg_.augment.synthetic_pretrain_epochs;
+  nn::Adam optimiser(net_.params(), float(cfg_.train.lr));
+  EpochStats st;
+  for (int e = 0; e < epochs; ++e) {
+    st = train_epoch(net_, optimiser, net_.params(), data_.synthetic, cfg_.train.batch_size, rng_,
+                     scratch_);
+    if (opt_.poll) opt_.poll();
+  }
+  const double val = evaluate(net_, data_.val).accuracy;
+  result_.transitions.push_back({{"epoch", 0},
+                                 {"action", "synthetic pretraining"},
+                                 {"epochs", epochs},
+                                 {"clips", data_.synthetic.size()},
+                                 {"train_acc", st.acc},
+                                 {"val_acc", val}});
+  if (!opt_.quiet)
+    fmt::print(stderr, "pretrained {} epochs on {} synthetic clips: train {:.3f}, val {:.3f}\n",
+               epochs, data_.synthetic.size(), st.acc, val);
 }
 
 void Trainer::rate_search(const SwitchDecision& d) {
@@ -432,10 +473,15 @@ TrainResult Trainer::run() {
   best_ = clone_net(net_);
   if (pb()) pb_best_ = capture(false, false);
   double before = 0;  // training seconds spent before a resume
-  // Said even under --quiet: a resumed run is not the run the user may think they started.
-  if (!opt_.state_path.empty() && load_state(before))
-    fmt::print(stderr, "resuming {} at epoch {}\n", opt_.state_path.string(), epoch_ + 1);
   const auto t0 = Clock::now();
+  // Said even under --quiet: a resumed run is not the run the user may think they started.
+  if (!opt_.state_path.empty() && load_state(before)) {
+    fmt::print(stderr, "resuming {} at epoch {}\n", opt_.state_path.string(), epoch_ + 1);
+  } else if (cfg_.augment.synthetic_pretrain_epochs > 0) {  // a resumed state holds its result
+    pretrain_on_synthetic();
+    best_ = clone_net(net_);
+    if (pb()) pb_best_ = capture(false, false);
+  }
   bool running = true;
   while (running && !budget_spent()) {
     running = neuron_epoch();
