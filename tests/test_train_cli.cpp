@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sweep_test_util.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -75,6 +76,42 @@ TEST(TrainCli, SigkillThenRerunGivesTheSameMetrics) {
   got.erase("train_seconds");
   EXPECT_NE(again.output.find("resuming"), std::string::npos) << again.output;
   EXPECT_EQ(got, want) << "killed after " << delay << " s";
+}
+
+// --folds 3 on a tone dataset: one run per fold, every clip tested exactly once, and the pooled
+// accuracy is the folds' test accuracies weighted by their clips.
+TEST(TrainCli, FoldsTestEveryClipOnce) {
+  dkws::testing::TempDir tmp;
+  dkws::testing::make_tone_dataset(tmp / "data");
+  const auto out = tmp / "folds";
+  const auto r = dkws::testing::run_cli("train -q --task folder --data " + (tmp / "data").string() +
+                                        " --cache '' --epochs 6" +
+                                        " --set model.width=0.25 --folds 3 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json f = read_json(out / "folds.json");
+  ASSERT_EQ(f["folds"], 3);
+  ASSERT_EQ(f["per_fold"].size(), 3u);
+  size_t tested = 0;
+  double correct = 0;
+  for (const json& fold : f["per_fold"]) {
+    const size_t n = fold["test"];
+    tested += n;
+    correct += fold["test_accuracy"].get<double>() * double(n);
+    EXPECT_TRUE(std::filesystem::exists(out / fmt::format("fold-{}", fold["fold"].get<int>()) /
+                                        "model.json"));
+    EXPECT_EQ(fold["train"].get<size_t>() + fold["val"].get<size_t>() + n, 72u);
+  }
+  EXPECT_EQ(tested, 72u) << "3 tone classes x 24 clips, each tested once";
+  EXPECT_EQ(f["clips_tested"], 72);
+  EXPECT_NEAR(f["test_accuracy_pooled"].get<double>(), correct / 72, 1e-9);
+  EXPECT_NE(r.output.find("3 folds: test accuracy"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "folds.csv"));
+
+  const auto bad =
+      dkws::testing::run_cli("train -q --task folder --data " + (tmp / "data").string() +
+                             " --cache '' --epochs 1 --folds 40 --out " + (tmp / "bad").string());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--folds 40"), std::string::npos) << bad.output;
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ TaskData fold_task(const TaskData& data, const FeatureSet& pooled, const std::ve
   take_rows(out.train, pooled, train);
   take_rows(out.val, pooled, val);
   take_rows(out.test, pooled, test);
+  out.synthetic = data.synthetic;  // training-only rows belong to every fold's training
   return out;
 }
 
