@@ -62,9 +62,11 @@ struct BackgroundCli {
   fs::path log;
   int exit_code = -1;
 
-  BackgroundCli(const std::vector<std::string>& args, fs::path log_file)
+  // Runs `binary` (the dkws under test unless given) with `args`.
+  BackgroundCli(const std::vector<std::string>& args, fs::path log_file,
+                const fs::path& binary = DKWS_CLI_PATH)
       : log(std::move(log_file)) {
-    std::vector<std::string> a = {DKWS_CLI_PATH};
+    std::vector<std::string> a = {binary.string()};
     a.insert(a.end(), args.begin(), args.end());
     pid = fork();
     if (pid == 0) {

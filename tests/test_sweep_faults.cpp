@@ -82,7 +82,9 @@ void expect_complete(const std::string& url, const fs::path& out, size_t n_trial
 }
 
 // Kills one worker while its trial is running; the sweep must still record every trial once.
-void kill_one_worker_mid_trial(BackgroundCli& sweep, const std::string& url, const fs::path& out) {
+// `delete_first`, when given, is removed just before the kill (the binary the sweep runs).
+void kill_one_worker_mid_trial(BackgroundCli& sweep, const std::string& url, const fs::path& out,
+                               const fs::path& delete_first = {}) {
   int64_t victim = 0;
   pid_t victim_pid = 0;
   ASSERT_TRUE(wait_for_rows(url, 60,
@@ -99,6 +101,7 @@ void kill_one_worker_mid_trial(BackgroundCli& sweep, const std::string& url, con
                             }))
       << "no trial started running:\n"
       << sweep.output();
+  if (!delete_first.empty()) ASSERT_TRUE(fs::remove(delete_first));
   ASSERT_EQ(kill(victim_pid, SIGKILL), 0);
   // The trial the dead worker held: its row still says running under that worker, so the kill
   // landed mid-trial (if the chosen trial finished just before, the worker was in its next one).
@@ -123,6 +126,20 @@ TEST_F(SweepFaults, SqliteWorkerKilledMidTrialIsRerunAndRecordedOnce) {
   TempDir out;
   BackgroundCli sweep(sweep_args(out.path()), out / "log.txt");
   kill_one_worker_mid_trial(sweep, (out / "sweep.db").string(), out.path());
+}
+
+// A rebuild replaces the binary a running sweep was started from; a worker started after that
+// must still run the coordinator's own binary, not fail to start.
+TEST_F(SweepFaults, WorkerRestartedAfterItsBinaryWasReplaced) {
+  TempDir out;
+  const fs::path binary = out / "dkws-copy";
+  fs::copy_file(DKWS_CLI_PATH, binary);
+  fs::permissions(binary, fs::perms::owner_exec, fs::perm_options::add);
+  // One worker, so the sweep finishes only if its replacement starts.
+  std::vector<std::string> args = sweep_args(out.path());
+  *(std::find(args.begin(), args.end(), "-j") + 1) = "1";
+  BackgroundCli sweep(args, out / "log.txt", binary);
+  kill_one_worker_mid_trial(sweep, (out / "sweep.db").string(), out.path(), binary);
 }
 
 TEST_F(SweepFaults, PostgresWorkerKilledMidTrialIsRerunAndRecordedOnce) {

@@ -206,10 +206,14 @@ pid_t Coordinator::spawn(const std::string& url, const json& meta) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  // The binary's real path rather than /proc/self/exe, so `ps` shows workers as dkws, not exe.
+  // The binary's real path rather than /proc/self/exe, so `ps` shows workers as dkws, not exe;
+  // but once the file has been replaced (a rebuild during the sweep), only /proc/self/exe still
+  // reaches the running binary.
   char self[4096] = {};
   const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-  const std::string exe = len > 0 ? std::string(self, size_t(len)) : "/proc/self/exe";
+  std::string exe = len > 0 ? std::string(self, size_t(len)) : "";
+  if (exe.empty() || exe.ends_with(" (deleted)") || access(exe.c_str(), X_OK) != 0)
+    exe = "/proc/self/exe";
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw Error("sweep: cannot start a worker process (fork failed)");
