@@ -4,12 +4,18 @@
 # every trial was recorded exactly once and that each killed trial was retried.
 #
 #   scripts/kill_workers.sh OUT [MIN_SECONDS MAX_SECONDS]   (default: every 180-300 s)
+#   scripts/kill_workers.sh --check OUT                      (only the check, after the sweep)
 #
-# Start it after `dkws sweep ... --out OUT` (SQLite storage, OUT/sweep.db); it exits when no worker
-# of that sweep has been seen for a minute. The log (OUT/kills.tsv: time, pid, trial the pid held)
+# Start it after `dkws sweep ... --out OUT` (SQLite storage, OUT/sweep.db); it stops killing when
+# the sweep's coordinator has exited. The log (OUT/kills.tsv: time, pid, trial the pid held)
 # and the check's summary (OUT/kills-check.txt) go next to the sweep's own outputs.
 set -euo pipefail
-out=${1:?usage: kill_workers.sh OUT [MIN_SECONDS MAX_SECONDS]}
+check_only=0
+if [[ ${1:-} == --check ]]; then
+  check_only=1
+  shift
+fi
+out=${1:?usage: kill_workers.sh [--check] OUT [MIN_SECONDS MAX_SECONDS]}
 lo=${2:-180}
 hi=${3:-300}
 db="$out/sweep.db"
@@ -22,17 +28,18 @@ workers() {
   pgrep -f -- "sweep worker .*--out $out( |$)" || true
 }
 
-idle=0
-while :; do
-  sleep $((lo + RANDOM % (hi - lo + 1)))
+# The coordinator: `dkws sweep ... --out OUT` that is not a worker.
+coordinator_running() {
+  pgrep -f -- "dkws(-[a-z]+)? sweep --.*--out $out( |$)" >/dev/null
+}
+
+while ((!check_only)); do
+  # Sleep in short steps so that the end of the sweep is seen within seconds.
+  wait_until=$((SECONDS + lo + RANDOM % (hi - lo + 1)))
+  while ((SECONDS < wait_until)) && coordinator_running; do sleep 5; done
+  coordinator_running || break
   mapfile -t pids < <(workers)
-  if ((${#pids[@]} == 0)); then
-    idle=$((idle + 1))
-    ((idle >= 2)) && break
-    sleep 30
-    continue
-  fi
-  idle=0
+  ((${#pids[@]} > 0)) || continue
   victim=${pids[RANDOM % ${#pids[@]}]}
   trial=$(sqlite3 "$db" "select group_concat(trial_id) from trials where status='running' and worker like '%:$victim'" || true)
   kill -KILL "$victim" 2>/dev/null || continue
@@ -40,7 +47,7 @@ while :; do
 done
 
 # The sweep's coordinator may still be writing its last outputs.
-while pgrep -f -- "dkws sweep .*--out $out( |$)" >/dev/null; do sleep 10; done
+while coordinator_running; do sleep 5; done
 
 {
   echo "kills: $(($(wc -l <"$log") - 1))"
