@@ -117,13 +117,13 @@ class Trainer {
     rec.params = net_.count_params();
     return rec;
   }
-  // Augmentation draws depend on the seed and epoch only, so a resumed run repeats them.
   // The rows this epoch trains on: the training split, with synthetic rows mixed in when asked.
   const FeatureSet& epoch_rows() {
     const double ratio = cfg_.augment.synthetic_ratio;
     if (ratio <= 0) return data_.train;
     return mix_.epoch_rows(data_.train, data_.synthetic, ratio, cfg_.train.seed, epoch_);
   }
+  // Augmentation draws depend on the seed and epoch only, so a resumed run repeats them.
   EpochAugment* epoch_augment() {
     if (!augment_) return nullptr;
     augment_->rng.reseed(cfg_.train.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch_));
