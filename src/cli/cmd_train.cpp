@@ -26,7 +26,6 @@ struct TrainArgs {
 void train_folds(const RunConfig& cfg, const TaskData& data, const TrainArgs& a) {
   const sweep::SpeakerFolds folds = sweep::make_folds(data, a.folds);
   nlohmann::json per_fold = nlohmann::json::array();
-  std::string csv = "fold,train,val,test,val_accuracy,test_accuracy,params,best_epoch\n";
   double sum = 0, sum_sq = 0, correct = 0, clips = 0;
   for (int f = 0; f < folds.k; ++f) {
     const TaskData fold = sweep::fold_task(data, folds.pooled, folds.fold, folds.k, f);
@@ -49,9 +48,6 @@ void train_folds(const RunConfig& cfg, const TaskData& data, const TrainArgs& a)
                         {"test_accuracy", r.test_acc},
                         {"params", run.model.net.count_params()},
                         {"best_epoch", r.best_epoch}});
-    csv += fmt::format("{},{},{},{},{:.6f},{:.6f},{},{}\n", f + 1, fold.train.size(),
-                       fold.val.size(), fold.test.size(), r.best_val_acc, r.test_acc,
-                       run.model.net.count_params(), r.best_epoch);
   }
   const double k = folds.k, mean = sum / k;
   const double sd = std::sqrt(std::max(0.0, (sum_sq - k * mean * mean) / (k - 1)));
@@ -62,7 +58,16 @@ void train_folds(const RunConfig& cfg, const TaskData& data, const TrainArgs& a)
                                   {"clips_tested", std::lround(clips)},
                                   {"per_fold", per_fold}};
   write_file_atomic(std::filesystem::path(a.out_dir) / "folds.json", summary.dump(2) + "\n");
-  write_file_atomic(std::filesystem::path(a.out_dir) / "folds.csv", csv);
+  // The CSV is the JSON's per-fold rows, in the same column order.
+  const std::vector<std::string> columns = {
+      "fold", "train", "val", "test", "val_accuracy", "test_accuracy", "params", "best_epoch"};
+  std::string csv;
+  for (const std::string& c : columns) csv += (csv.empty() ? "" : ",") + c;
+  for (const nlohmann::json& row : per_fold) {
+    csv += "\n";
+    for (size_t i = 0; i < columns.size(); ++i) csv += (i ? "," : "") + row.at(columns[i]).dump();
+  }
+  write_file_atomic(std::filesystem::path(a.out_dir) / "folds.csv", csv + "\n");
   fmt::print(
       "{} folds: test accuracy {:.4f} +- {:.4f} (mean +- sd over folds), {:.4f} pooled over "
       "all {} clips\nwrote {}/folds.json, folds.csv and fold-1..{}/\n",

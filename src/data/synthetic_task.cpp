@@ -60,11 +60,11 @@ FeatureSet synthetic_rows(const TaskSpec& spec, const std::vector<std::string>& 
                              ? fs::path()
                              : cache_file_for(spec.cache_dir, spec.name + "-synthetic",
                                               fs::absolute(root), spec.front_end);
-  const ExtractResult ex = extract_features(clips, spec.front_end, cache, spec.quiet);
+  ExtractResult ex = extract_features(clips, spec.front_end, cache, spec.quiet);
   FeatureSet out;
   out.frames = spec.front_end.frames();
   out.coeffs = spec.front_end.coeffs();
-  out.x = ex.rows;
+  out.x = std::move(ex.rows);
   for (size_t k : ex.kept) {
     out.y.push_back(labels[k]);
     out.paths.push_back(clips[k].path.string());

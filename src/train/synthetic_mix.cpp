@@ -19,10 +19,16 @@ const FeatureSet& SyntheticMix::epoch_rows(const FeatureSet& real, const Feature
                                            double ratio, uint64_t seed, int epoch) {
   const size_t n = rows_for(real.size(), synthetic.size(), ratio);
   const size_t dim = size_t(real.dim());
-  rows_.frames = real.frames;
-  rows_.coeffs = real.coeffs;
-  rows_.x.assign(real.x.begin(), real.x.end());
-  rows_.y.assign(real.y.begin(), real.y.end());
+  // The real rows are the same every epoch: copy them once, then only replace the draw after them.
+  if (real_ != &real || rows_.y.size() < real.size()) {
+    rows_.frames = real.frames;
+    rows_.coeffs = real.coeffs;
+    rows_.x.assign(real.x.begin(), real.x.end());
+    rows_.y.assign(real.y.begin(), real.y.end());
+    real_ = &real;
+  }
+  rows_.x.resize(real.x.size());
+  rows_.y.resize(real.y.size());
   // A partial Fisher-Yates shuffle: the first n of the pool are a uniform draw without
   // replacement.
   pool_.resize(synthetic.size());

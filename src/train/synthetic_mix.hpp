@@ -19,7 +19,8 @@ class SyntheticMix {
                                uint64_t seed, int epoch);
 
  private:
-  FeatureSet rows_;
+  FeatureSet rows_;  // the real rows (copied once), then this epoch's synthetic draw
+  const FeatureSet* real_ = nullptr;
   std::vector<size_t> pool_;
 };
 
