@@ -4,7 +4,7 @@
  *   clip <i> label <class> scores <s0> <s1> ...
  *   ticks <i> <timer ticks for that kws_classify call>
  *   calibration <ticks for a 2 x 100000-instruction loop>
- *   frontend <timer ticks for the MFCC front end alone, clip 0>
+ *   frontend <timer ticks for the front end (MFCC or MFE) alone, clip 0>
  *   stack <high-water bytes> of <reserved bytes>
  *   arena <KWS_ARENA_BYTES>
  * and exits with status 0 when every clip ran, 1 if kws_init failed. */

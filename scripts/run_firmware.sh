@@ -25,8 +25,9 @@ cal=$(awk '$1 == "calibration" { print $2 }' "$dir/fw/qemu.txt")
 # The calibration loop in main.c runs 200,000 instructions: instructions per timer tick.
 ipt=$(awk -v c="$cal" 'BEGIN { printf "%.4f", 200000 / c }')
 insns=$(awk -v k="$ipt" '$1 == "ticks" { s += $3; n++ } END { printf "%.0f", k * s / n }' "$dir/fw/qemu.txt")
+fe_insns=$(awk -v k="$ipt" '$1 == "frontend" { printf "%.0f", k * $2 }' "$dir/fw/qemu.txt")
 flash=$((text + data)); ram=$((data + bss + stack))
-printf '{"clips": %d, "matching": %d, "flash_bytes": %d, "ram_bytes": %d, "stack_bytes": %d, "instructions_per_inference": %d}\n' \
-  "$clips" "$same" "$flash" "$ram" "$stack" "$insns" > "$dir/firmware.json"
-echo "firmware: $same/$clips clips equal to the host's int8 results; flash $flash B (.text $text + .data $data, clips excluded), RAM $ram B (.data + .bss $bss incl. arena + stack $stack), $insns instructions per inference"
+printf '{"clips": %d, "matching": %d, "flash_bytes": %d, "ram_bytes": %d, "stack_bytes": %d, "instructions_per_inference": %d, "front_end_instructions": %d}\n' \
+  "$clips" "$same" "$flash" "$ram" "$stack" "$insns" "${fe_insns:-0}" > "$dir/firmware.json"
+echo "firmware: $same/$clips clips equal to the host's int8 results; flash $flash B (.text $text + .data $data, clips excluded), RAM $ram B (.data + .bss $bss incl. arena + stack $stack), $insns instructions per inference, of which the front end ${fe_insns:-?}"
 [ "$same" -eq "$clips" ]

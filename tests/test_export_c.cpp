@@ -121,7 +121,8 @@ TEST_P(ExportC, GeneratedCodeEqualsTheInt8ReferenceOnTheWholeTestSplit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Deploy, ExportC,
-                         ::testing::Values("cc_kws12.json", "ei_kws12.json", "ds_kws12.json"),
+                         ::testing::Values("cc_kws12.json", "ei_kws12.json", "ds_kws12.json",
+                                           "mfe_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
 // 40 one-second tones of rising pitch and loudness with some noise: audio that spreads the

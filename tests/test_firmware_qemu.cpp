@@ -90,7 +90,7 @@ TEST_P(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   std::printf(
       "firmware %s: %zu clips equal to host; flash %zu B (.text %zu + .data %zu, clips "
       "excluded); RAM %zu B (.data + .bss %zu incl. arena %zu, + stack high-water %zu); "
-      "%.0f instructions per inference (%.2f per timer tick), of which the MFCC front end %.0f\n",
+      "%.0f instructions per inference (%.2f per timer tick), of which the front end %.0f\n",
       GetParam().c_str(), clips, flash, text, data, ram, bss, summary.arena_bytes, stack,
       instructions, per_tick, double(frontend) * per_tick);
   EXPECT_NEAR(per_tick, 40.0, 0.5);  // 25 MHz timer, 1 ns per instruction
@@ -101,7 +101,8 @@ TEST_P(Firmware, QemuClassesEqualTheHostsWithinTheFlashAndRamTargets) {
   EXPECT_LT(double(frontend) * per_tick, instructions);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deploy, Firmware, ::testing::Values("cc_kws12.json", "ds_kws12.json"),
+INSTANTIATE_TEST_SUITE_P(Deploy, Firmware,
+                         ::testing::Values("cc_kws12.json", "ds_kws12.json", "mfe_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
 }  // namespace

@@ -68,12 +68,14 @@ TEST(FrontEndRounding, LibraryEqualsPerOperationRoundingOnSyntheticClips) {
   narrow.mfcc.fft_length = 512;
   narrow.mfcc.num_filters = 40;
   narrow.mfcc.num_cepstral = 10;
-  for (const FrontEndConfig& cfg : {FrontEndConfig{}, narrow}) {
+  FrontEndConfig mfe;  // and MFE, whose values are rounded to 1/256 steps on top
+  mfe.block = "mfe";
+  for (const FrontEndConfig& cfg : {FrontEndConfig{}, narrow, mfe}) {
     unsigned seed = 0;
     for (double amplitude : {3.0, 60.0, 900.0, 12000.0, 30000.0}) {
       const auto pcm = synthetic_clip(16000, amplitude, ++seed);
       EXPECT_EQ(differing_features(cfg, pcm), 0u)
-          << "fft " << cfg.mfcc.fft_length << ", amplitude " << amplitude;
+          << cfg.block << ", fft " << cfg.mfcc.fft_length << ", amplitude " << amplitude;
       // A short clip takes the zero-padded path.
       EXPECT_EQ(differing_features(cfg, {pcm.begin(), pcm.begin() + 11000}), 0u);
     }

@@ -109,21 +109,27 @@ TEST(Quantize, FrontEndThatDoesNotFitTheModelIsAnError) {
   }
   EXPECT_THROW(deploy::check_input_rate(m.config.front_end, 8000, "clip.wav"), Error);
   EXPECT_NO_THROW(deploy::check_input_rate(m.config.front_end, 16000, "clip.wav"));
-  FrontEndConfig mfe;
-  mfe.block = "mfe";
-  EXPECT_THROW(deploy::c_front_end(mfe, nullptr, 0), Error);
+  FrontEndConfig shifted;
+  shifted.mfcc.pre_shift = 2;
+  EXPECT_THROW(deploy::c_front_end(shifted, nullptr, 0), Error);
 }
 
-// The C front end (the exported source) against the reference implementation's vectors.
+// The C front end (the exported source) against the reference implementation's vectors. MFCC
+// agrees to 2e-3. MFE's values are multiples of 1/256: the C code computes in float what the
+// reference computes in double, so a value within about 1e-4 of a rounding boundary may land one
+// step away; at most one step, and on at most 1% of the values.
 TEST(Quantize, CFrontEndMatchesEdgeImpulseFixtures) {
   const fs::path dir = dkws::testing::shared_dir() / "fixtures" / "ei_dsp";
   if (!fs::exists(dir)) GTEST_SKIP() << "no fixtures at " << dir;
-  int checked = 0;
+  int checked_mfcc = 0, checked_mfe = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() != ".json" || e.path().stem().string().rfind("mfcc", 0) != 0) continue;
+    if (e.path().extension() != ".json") continue;
     const auto j = nlohmann::json::parse(std::ifstream(e.path()));
+    const std::string block = j["block"];
+    nlohmann::json params = j["params"];
+    if (block == "mfe") params.erase("win_size");  // recorded by the reference, unused by MFE
     FrontEndConfig cfg = FrontEndConfig::from_json(
-        {{"block", "mfcc"}, {"sample_rate", j["sample_rate"]}, {"params", j["params"]}});
+        {{"block", block}, {"sample_rate", j["sample_rate"]}, {"params", params}});
     const auto audio =
         load_audio(dir / j["clip"].get<std::string>(), AudioOptions{cfg.sample_rate, 0.0});
     cfg.window_seconds = double(audio.size()) / cfg.sample_rate;
@@ -132,12 +138,24 @@ TEST(Quantize, CFrontEndMatchesEdgeImpulseFixtures) {
     const auto ref = j["features"].get<std::vector<double>>();
     ASSERT_EQ(feat.size(), ref.size()) << e.path();
     double worst = 0;
-    for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(feat[i] - ref[i]));
-    EXPECT_LE(worst, 2e-3) << e.path();
-    std::printf("%s: C front end max error %.2e\n", e.path().filename().c_str(), worst);
-    ++checked;
+    size_t off = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      worst = std::max(worst, std::fabs(feat[i] - ref[i]));
+      off += feat[i] != float(ref[i]);
+    }
+    if (block == "mfe") {
+      EXPECT_LE(worst, 1.0 / 256 + 1e-9) << e.path();
+      EXPECT_LE(off, ref.size() / 100) << e.path();
+      ++checked_mfe;
+    } else {
+      EXPECT_LE(worst, 2e-3) << e.path();
+      ++checked_mfcc;
+    }
+    std::printf("%s: C front end max error %.2e, %zu of %zu values differ\n",
+                e.path().filename().c_str(), worst, off, ref.size());
   }
-  EXPECT_GE(checked, 7);
+  EXPECT_GE(checked_mfcc, 7);
+  EXPECT_GE(checked_mfe, 2);
 }
 
 // The accuracy budget on real data: int8 within 1 point of float on the kws12 test split, for the
@@ -182,7 +200,8 @@ TEST_P(QuantizeRun, Int8LosesAtMostOnePointOnKws12) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Deploy, QuantizeRun,
-                         ::testing::Values("ei_kws12.json", "cc_kws12.json", "ds_kws12.json"),
+                         ::testing::Values("ei_kws12.json", "cc_kws12.json", "ds_kws12.json",
+                                           "mfe_kws12.json"),
                          [](const auto& info) { return info.param.substr(0, 2); });
 
 }  // namespace

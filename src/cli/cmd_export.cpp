@@ -125,7 +125,8 @@ void register_export(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "export",
       "Export a trained run: --format c quantizes to int8 (calibrated on the training split, float "
-      "and int8 accuracy written to metrics.json) and writes a C99 library with the MFCC front "
+      "and int8 accuracy written to metrics.json) and writes a C99 library with the MFCC or MFE "
+      "front "
       "end; --format onnx writes the float model (dendrites included) as OUT/model.onnx");
   sub->add_option("run", args->run, "Run folder (holding model.json) or model file")->required();
   sub->add_option("--format", args->format, "Output format: c | onnx")->capture_default_str();

@@ -231,6 +231,11 @@ json defaults_for(const json& user) {
   if (user.is_object() && user.contains("dendrites") && user["dendrites"].is_object() &&
       user["dendrites"].value("rules", "") == "pb")
     d.dendrites.activation = "sigmoid";
+  // The MFE block has its own parameter names: they are the defaults that the file's params merge
+  // into (otherwise a saved MFE model, whose config names them all, could not be read back).
+  if (user.is_object() && user.contains("front_end") && user["front_end"].is_object() &&
+      user["front_end"].value("block", json()) == "mfe")
+    d.front_end.block = "mfe";
   return d.to_json();
 }
 
@@ -244,6 +249,15 @@ void switch_defaults(json& merged, const json& old) {
     for (auto it = after[section].begin(); it != after[section].end(); ++it)
       if (merged[section][it.key()] == before[section][it.key()])
         merged[section][it.key()] = it.value();
+}
+
+// After an override changed front_end.block, its parameters start from the new block's defaults:
+// the old block's names are not all valid for it (`--set front_end.block=mfe` must work alone;
+// later --set front_end.params.X=... adjust the new block).
+void switch_front_end_block(json& merged, const json& old) {
+  json& fe = merged["front_end"];
+  if (fe["block"] == old["front_end"]["block"]) return;
+  fe["params"] = FrontEndConfig::from_json({{"block", fe["block"]}}).to_json()["params"];
 }
 
 }  // namespace
@@ -402,6 +416,11 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
   json merged = cfg.to_json();
   merge_checked(merged, patch, "--set", "");
   switch_defaults(merged, cfg.to_json());
+  try {
+    switch_front_end_block(merged, cfg.to_json());
+  } catch (const Error& e) {
+    throw Error(fmt::format("--set: front_end: {}", e.what()));
+  }
   cfg = from_merged(merged, "--set");
   validate(cfg, "--set");
 }

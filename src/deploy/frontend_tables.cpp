@@ -1,5 +1,6 @@
-// Tables for the C MFCC front end: FFT twiddles and bit reversal, the sparse mel filterbank and the
-// orthonormal DCT-II rows, all from the same definitions the C++ front end (src/dsp) uses.
+// Tables for the C MFCC and MFE front ends: FFT twiddles and bit reversal, the sparse mel
+// filterbank and the orthonormal DCT-II rows, all from the same definitions the C++ front end
+// (src/dsp) uses.
 #include "deploy/frontend_tables.hpp"
 
 #include <cmath>
@@ -12,15 +13,32 @@
 
 namespace dkws::deploy {
 
+namespace {
+
+// The parameters both blocks share, as the tables need them.
+struct Framing {
+  double frame_length, frame_stride, low_frequency, high_frequency;
+  int fft_length, num_filters;
+};
+
+template <class P>
+Framing framing_of(const P& p) {
+  return {p.frame_length,   p.frame_stride, p.low_frequency,
+          p.high_frequency, p.fft_length,   p.num_filters};
+}
+
+}  // namespace
+
 FrontEndTables::FrontEndTables(const FrontEndConfig& cfg) {
-  if (cfg.block != "mfcc")
+  const bool mfe = cfg.block == "mfe";
+  if (!mfe && cfg.block != "mfcc")
     throw Error(
-        fmt::format("export: front_end.block '{}' has no C implementation (mfcc only)", cfg.block));
-  const MfccParams& p = cfg.mfcc;
-  if (p.pre_shift != 1)
+        fmt::format("export: front_end.block '{}' has no C implementation (mfcc, mfe)", cfg.block));
+  if (!mfe && cfg.mfcc.pre_shift != 1)
     throw Error(fmt::format("export: front_end pre_shift {} has no C implementation (1 only)",
-                            p.pre_shift));
+                            cfg.mfcc.pre_shift));
   cfg.validate();
+  const Framing p = mfe ? framing_of(cfg.mfe) : framing_of(cfg.mfcc);
   const int rate = cfg.sample_rate, n = p.fft_length, half = n / 2;
   const double pi = std::numbers::pi;
   for (int k = 0; k < std::max(1, half / 2); ++k) {
@@ -45,10 +63,12 @@ FrontEndTables::FrontEndTables(const FrontEndConfig& cfg) {
     fb_len.push_back(int16_t(row.weights.size()));
     for (double w : row.weights) fb_weights.push_back(float(w));
   }
-  const int nf = p.num_filters, nc = p.num_cepstral;
-  for (int k = 1; k < nc; ++k)
-    for (int i = 0; i < nf; ++i)
-      dct.push_back(float(std::sqrt(2.0 / nf) * std::cos(pi * k * (2 * i + 1) / (2.0 * nf))));
+  const int nf = p.num_filters, nc = mfe ? nf : cfg.mfcc.num_cepstral;
+  if (!mfe)
+    for (int k = 1; k < nc; ++k)
+      for (int i = 0; i < nf; ++i)
+        dct.push_back(float(std::sqrt(2.0 / nf) * std::cos(pi * k * (2 * i + 1) / (2.0 * nf))));
+  if (dct.empty()) dct.push_back(0.f);  // MFE has none; a one-entry table keeps the C valid
 
   fe.window_samples = int(std::llround(cfg.window_seconds * rate));
   fe.frame_len = dsp::seconds_to_samples(p.frame_length, rate);
@@ -56,9 +76,12 @@ FrontEndTables::FrontEndTables(const FrontEndConfig& cfg) {
   fe.frames = cfg.frames();
   fe.fft_len = n;
   fe.num_filters = nf;
-  fe.num_cepstral = nc;
-  fe.cmvn_win = p.win_size;
-  fe.pre_cof = float(p.pre_cof);
+  fe.coeffs = nc;
+  // MFE pre-emphasises with 0.98 in float32 and has no CMVN (compute_mfe).
+  fe.cmvn_win = mfe ? 0 : cfg.mfcc.win_size;
+  fe.pre_cof = mfe ? 0.98f : float(cfg.mfcc.pre_cof);
+  fe.mfe = mfe ? 1 : 0;
+  fe.noise_floor_db = mfe ? float(cfg.mfe.noise_floor_db) : 0.f;
   fe.twiddle = twiddle.data();
   fe.post = post.data();
   fe.bitrev = bitrev.data();

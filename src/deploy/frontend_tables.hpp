@@ -11,7 +11,7 @@
 namespace dkws::deploy {
 
 struct FrontEndTables {
-  // Throws dkws::Error for a front end the C code does not implement (MFE, pre_shift != 1).
+  // Throws dkws::Error for a front end the C code does not implement (MFCC's pre_shift != 1).
   explicit FrontEndTables(const FrontEndConfig& cfg);
   FrontEndTables(const FrontEndTables&) = delete;
   FrontEndTables& operator=(const FrontEndTables&) = delete;

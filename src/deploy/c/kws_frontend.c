@@ -1,4 +1,4 @@
-/* Edge Impulse MFCC v4 in single precision. See kws_frontend.h. */
+/* Edge Impulse MFCC and MFE v4 in single precision. See kws_frontend.h. */
 #include "kws_frontend.h"
 
 #include <math.h>
@@ -35,6 +35,25 @@ float kws_fe_logf(float x) {
   p = p * s2 + 1.0f / 3.0f;
   p = p * s2 + 1.0f;
   return (float)e * 0.693147180559945f + 2.0f * s * p;
+}
+
+/* MFE's value of one mel energy e. The reference scales samples by 2^-15 before the FFT, so its
+ * energy is e * 2^-30 and its dB 10 log10(e) - 300 log10(2). The dB from noise_floor_db to 12 map
+ * onto [0, 1], which is rounded half to even to a multiple of 1/256 and capped at 255/256 (the
+ * block's uint8 output). The rounding is done on the integer part, so it is exact everywhere. */
+static float mfe_value(const kws_fe_t* fe, float e) {
+  float db, v, frac;
+  int steps;
+  if (!(e > 0.0f)) return 0.0f;
+  db = 4.34294481903f * kws_fe_logf(e) - 90.3089987f;
+  v = (db - fe->noise_floor_db) / (12.0f - fe->noise_floor_db);
+  if (!(v > 0.0f)) return 0.0f;
+  if (v > 1.0f) v = 1.0f;
+  v *= 256.0f;
+  steps = (int)v;
+  frac = v - (float)steps;
+  if (frac > 0.5f || (frac == 0.5f && (steps & 1))) steps += 1;
+  return (float)(steps > 255 ? 255 : steps) / 256.0f;
 }
 
 /* In-place radix-2 DIT FFT of `half` complex values already in bit-reversed order. */
@@ -95,11 +114,15 @@ void kws_fe_frame(const kws_fe_t* fe, const int16_t* frame, int16_t prev, float*
       const float* p = power + fe->fb_first[f];
       for (k = 0; k < fe->fb_len[f]; ++k) e += wt[k] * p[k];
       wt += fe->fb_len[f];
-      logmel[f] = kws_fe_logf(e == 0.0f ? 1e-10f : e);
+      if (fe->mfe)
+        cep[f] = mfe_value(fe, e);
+      else
+        logmel[f] = kws_fe_logf(e == 0.0f ? 1e-10f : e);
     }
   }
+  if (fe->mfe) return;
   cep[0] = kws_fe_logf(energy == 0.0f ? 1e-10f : energy);
-  for (k = 1; k < fe->num_cepstral; ++k) {
+  for (k = 1; k < fe->coeffs; ++k) {
     const float* row = fe->dct + (size_t)(k - 1) * (size_t)fe->num_filters;
     float s = 0.0f;
     for (f = 0; f < fe->num_filters; ++f) s += row[f] * logmel[f];
@@ -115,7 +138,7 @@ static int symmetric_index(int j, int rows) {
 }
 
 void kws_fe_cmvn(const kws_fe_t* fe, float* m, float* scratch) {
-  const int rows = fe->frames, cols = fe->num_cepstral, win = fe->cmvn_win;
+  const int rows = fe->frames, cols = fe->coeffs, win = fe->cmvn_win;
   const int half = (win - 1) / 2, padded = rows + 2 * half;
   /* Each column is padded once into scratch, so every window is a contiguous sum. */
   float *col = scratch, *centred = scratch + padded;
@@ -162,7 +185,7 @@ void kws_fe_window(const kws_fe_t* fe, const int16_t* pcm, size_t n, float* feat
       for (i = 0; i < fe->frame_len; ++i)
         padded[i] = start + (size_t)i < n ? pcm[start + (size_t)i] : 0;
     }
-    kws_fe_frame(fe, frame, prev, scratch, feat + (size_t)t * (size_t)fe->num_cepstral);
+    kws_fe_frame(fe, frame, prev, scratch, feat + (size_t)t * (size_t)fe->coeffs);
   }
   kws_fe_cmvn(fe, feat, scratch);
 }

@@ -126,7 +126,7 @@ void kws_avgpool_s8(const kws_layer_t* l, const int8_t* in, int8_t* out) {
 }
 
 void kws_quantize_features(const kws_model_t* m, const float* feat, int8_t* out) {
-  const int n = m->fe->frames * m->fe->num_cepstral;
+  const int n = m->fe->frames * m->fe->coeffs;
   int i;
   for (i = 0; i < n; ++i) {
     float v = feat[i] / m->in_scale;

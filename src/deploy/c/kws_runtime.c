@@ -16,7 +16,7 @@ static float* fe_features(void) {
 }
 
 static float* fe_scratch(void) {
-  return fe_features() + (size_t)kws_model.fe->frames * (size_t)kws_model.fe->num_cepstral;
+  return fe_features() + (size_t)kws_model.fe->frames * (size_t)kws_model.fe->coeffs;
 }
 
 /* From float features in the arena: quantize, run the network, pick the first maximum. */
