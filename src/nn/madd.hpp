@@ -17,6 +17,8 @@
 #include <immintrin.h>
 #endif
 
+#include "nn/simd.hpp"
+
 namespace dkws::nn::detail {
 
 #pragma GCC diagnostic push
@@ -62,7 +64,7 @@ inline V madd(V a, V b, V c) {
 // madd with a scalar broadcast to every lane of b and c.
 template <class V>
 inline V madd(float a, V b, V c) {
-  return madd(V{} + a, b, c);
+  return madd(splat<V>(a), b, c);
 }
 
 #pragma GCC diagnostic pop

@@ -41,13 +41,13 @@ void winner_wgrad(const float* __restrict xp, ptrdiff_t row, const WinnerEntry* 
   for (; i + kSets <= count; i += kSets)
     for (int s = 0; s < kSets; ++s) {
       const float* p = xp + e[i + s].origin;
-      const v8f g = v8f{} + e[i + s].g;
+      const v8f g = splat<v8f>(e[i + s].g);
       for (int r = 0; r < ROWS; ++r)
         for (int v = 0; v < NV; ++v) acc[s][r][v] += g * load8(p + r * row + 8 * v);
     }
   for (; i < count; ++i) {
     const float* p = xp + e[i].origin;
-    const v8f g = v8f{} + e[i].g;
+    const v8f g = splat<v8f>(e[i].g);
     for (int r = 0; r < ROWS; ++r)
       for (int v = 0; v < NV; ++v) acc[0][r][v] += g * load8(p + r * row + 8 * v);
   }
@@ -68,7 +68,7 @@ void winner_dgrad(float* __restrict dxp, ptrdiff_t row, const WinnerEntry* e, si
     for (int v = 0; v < NV; ++v) wr[r][v] = load8(w + r * ldw + 8 * v);
   for (size_t i = 0; i < count; ++i) {
     float* p = dxp + e[i].origin;
-    const v8f g = v8f{} + e[i].g;
+    const v8f g = splat<v8f>(e[i].g);
     for (int r = 0; r < ROWS; ++r)
       for (int v = 0; v < NV; ++v)
         store8(p + r * row + 8 * v, load8(p + r * row + 8 * v) + g * wr[r][v]);
