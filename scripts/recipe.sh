@@ -21,11 +21,14 @@ MODELS=${MODELS:-ei3228 ac1500 ac4000}
 # Rows run per model (ROWS=... runs the same rows on every model): every row on the cheap Edge
 # Impulse model; on the AudioClassifiers, which cost 3-10 times more, the ones that matter.
 EI_ROWS="baseline cosine onecycle smooth mixup distill combined combined_mixup distill_t2 \
-combined_onecycle onecycle_long distill_long combined_long"
-AC_ROWS="baseline onecycle smooth distill combined onecycle_long distill_long combined_long"
+combined_onecycle onecycle_long distill_long combined_long synth_mix synth_pretrain"
+AC_ROWS="baseline onecycle smooth distill combined onecycle_long distill_long combined_long \
+synth_mix synth_pretrain"
+# The DS-CNN (the best family, docs/results/families.md) costs a tenth of the AudioClassifier.
+DS_ROWS="baseline onecycle onecycle_long synth_mix synth_pretrain"
 rows_for() {
-  if [ -n "${ROWS:-}" ]; then echo "$ROWS"; elif [ "$1" = ei3228 ]; then echo "$EI_ROWS"; else
-    echo "$AC_ROWS"; fi
+  if [ -n "${ROWS:-}" ]; then echo "$ROWS"; elif [ "$1" = ei3228 ]; then echo "$EI_ROWS"
+  elif [ "${1#ds}" != "$1" ]; then echo "$DS_ROWS"; else echo "$AC_ROWS"; fi
 }
 TEACHER_SEEDS=${TEACHER_SEEDS:-1,2,3}
 # Every run: a fixed number of epochs keeping the best-validation checkpoint, no early stopping;
@@ -41,10 +44,16 @@ model_args() {
     ac1500) echo "$AC --set model.width=0.875 --set model.growth=4" ;;  # 7/7/7 channels: 1,482
     ac4000) echo "$AC --set model.width=1.5 --set model.growth=4" ;;    # 12/12/12: 3,612
     ei3228) echo "--config configs/ei_conv1d_kws12.json" ;;
+    ds1500) echo "--config configs/ds_cnn_kws12.json --set model.width=1.22" ;;  # 19 channels: 1,456
+    ds4000) echo "--config configs/ds_cnn_kws12.json --set model.width=2.5" ;;   # 40 channels: 3,892
     *) echo "unknown model $1" >&2; exit 2 ;;
   esac
 }
 TEACHER="$OUT/teacher/teacher_logits.json"
+# Synthetic speech for every kws12 class, made once (about a minute).
+SYNTH="$OUT/synth-kws12"
+[ -f "$SYNTH/synth_manifest.json" ] || "$BUILD/dkws" data synth -q \
+  --keywords yes,no,up,down,left,right,on,off,stop,go --per-class 300 --seed 1 --out "$SYNTH"
 row_args() {
   local distill="--set train.teacher=$TEACHER --set train.distill_weight=0.7 \
 --set train.distill_temperature=4"
@@ -68,6 +77,12 @@ $distill" ;;
     distill_long) echo "--set train.scheduler=onecycle --set train.epochs=$((3 * EPOCHS)) $distill" ;;
     combined_long) echo "--set train.scheduler=onecycle --set train.label_smoothing=0.1 \
 --set train.epochs=$((3 * EPOCHS)) $distill" ;;
+    # Synthetic speech (dkws data synth, every kws12 class) with onecycle_long: a share of 0.3 of
+    # each epoch's rows, or 30 epochs on synthetic clips alone before the real ones.
+    synth_mix) echo "--set train.scheduler=onecycle --set train.epochs=$((3 * EPOCHS)) \
+--set augment.synthetic=$SYNTH --set augment.synthetic_ratio=0.3" ;;
+    synth_pretrain) echo "--set train.scheduler=onecycle --set train.epochs=$((3 * EPOCHS)) \
+--set augment.synthetic=$SYNTH --set augment.synthetic_pretrain_epochs=30" ;;
     *) echo "unknown row $1" >&2; exit 2 ;;
   esac
 }

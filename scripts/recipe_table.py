@@ -11,7 +11,8 @@ from pathlib import Path
 
 BUDGETS = (1500, 4000)
 ROW_ORDER = ("baseline", "cosine", "onecycle", "smooth", "mixup", "distill", "combined",
-             "combined_mixup", "distill_t2", "combined_onecycle", "onecycle_long", "distill_long", "combined_long")
+             "combined_mixup", "distill_t2", "combined_onecycle", "onecycle_long", "distill_long", "combined_long",
+             "synth_mix", "synth_pretrain")
 
 
 def cell(values):
@@ -22,9 +23,15 @@ def cell(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def is_long(row):
+    """Rows trained three times the epochs (scripts/recipe.sh): the *_long ones and the
+    synthetic-data rows, which add synthetic speech to onecycle_long."""
+    return row.endswith("_long") or row.startswith("synth_")
+
+
 def x_epochs(runs, model, long):
     for (m, r), xs in runs.items():
-        if m == model and r.endswith("_long") == long:
+        if m == model and is_long(r) == long:
             return xs[0]["epochs"]
     return "?"
 
@@ -94,7 +101,7 @@ def main(out):
     for m in models:
         for long in (False, True):
             walls = [x["wall"] for (mm, r), xs in runs.items() if mm == m
-                     and r.endswith("_long") == long for x in xs if x["wall"]]
+                     and is_long(r) == long for x in xs if x["wall"]]
             if walls:
                 print(f"- {m}, {x_epochs(runs, m, long)} epochs: wall time per run median "
                       f"{statistics.median(walls):.0f} s, max {max(walls):.0f} s "
