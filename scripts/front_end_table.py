@@ -10,15 +10,9 @@ import statistics
 import sys
 from pathlib import Path
 
+from recipe_table import cell as mean_sd  # "mean ± sd" over seeds, as the recipe table writes it
+
 ORDER = ("mfcc13", "mfcc13_f40", "mfcc10", "mfcc20", "mfe40", "mfe32", "mfe20", "mfe40_s10")
-
-
-def mean_sd(values, digits=3):
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def shape(config):
