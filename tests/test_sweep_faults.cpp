@@ -101,7 +101,9 @@ void kill_one_worker_mid_trial(BackgroundCli& sweep, const std::string& url, con
                             }))
       << "no trial started running:\n"
       << sweep.output();
-  if (!delete_first.empty()) ASSERT_TRUE(fs::remove(delete_first));
+  if (!delete_first.empty()) {
+    ASSERT_TRUE(fs::remove(delete_first));
+  }
   ASSERT_EQ(kill(victim_pid, SIGKILL), 0);
   // The trial the dead worker held: its row still says running under that worker, so the kill
   // landed mid-trial (if the chosen trial finished just before, the worker was in its next one).
