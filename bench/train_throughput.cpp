@@ -37,6 +37,11 @@ using namespace dkws::nn;
 namespace {
 
 constexpr int kBatch = 32, kFrames = 50, kCoeffs = 13, kClasses = 12;
+// Steps cycle through this many random batches, kws12's training split in size (2,860 clips), as
+// training does. Stepping on one fixed batch, a model memorises it and its values drift into the
+// subnormal range, which x86 computes slowly: ei_conv1d then ran 20 % slower after a second of
+// steps, which no real training run showed (tools/torch/train_throughput.py does the same).
+constexpr int kPool = 90;
 
 struct Model {
   std::string name;
@@ -83,22 +88,30 @@ double now_s() {
 struct Bench {
   Sequential net;
   Rng rng{7};
-  Tensor x{{kBatch, kFrames*kCoeffs}}, dlogits;
-  std::vector<int> labels;
+  std::vector<Tensor> xs;
+  std::vector<std::vector<int>> labels;
+  Tensor dlogits;
+  int next = 0;  // the pool's batch the next step trains on
   std::unique_ptr<Adam> adam;
 
   explicit Bench(const ModelSpec& spec) {
     Rng init(1);
     net = build_model(spec, kFrames, kCoeffs, kClasses, init);
-    for (float& v : x.data) v = float(rng.normal());
-    for (int i = 0; i < kBatch; ++i) labels.push_back(int(rng.below(kClasses)));
+    for (int b = 0; b < kPool; ++b) {
+      Tensor x({kBatch, kFrames * kCoeffs});
+      for (float& v : x.data) v = float(rng.normal());
+      xs.push_back(std::move(x));
+      labels.emplace_back();
+      for (int i = 0; i < kBatch; ++i) labels.back().push_back(int(rng.below(kClasses)));
+    }
     adam = std::make_unique<Adam>(net.params(), 0.005f);
   }
   // One training step exactly as train_epoch runs it (MaxNorm is off in these specs).
   void step() {
     net.zero_grad();
     const ForwardContext ctx{true, &rng};
-    softmax_cross_entropy(net.forward(x, ctx), labels.data(), dlogits);
+    softmax_cross_entropy(net.forward(xs[size_t(next)], ctx), labels[size_t(next)].data(), dlogits);
+    next = (next + 1) % kPool;
     net.backward(dlogits);
     adam->step();
   }
@@ -140,14 +153,14 @@ void layer_profile(Bench& b, double seconds) {
     net.zero_grad();
     zero_t += now_s() - t;
     const ForwardContext ctx{true, &b.rng};
-    acts[0] = b.x;
+    acts[0] = b.xs[0];
     for (size_t i = 0; i < n; ++i) {
       t = now_s();
       net.layer(i).forward(acts[i], acts[i + 1], ctx);
       fwd[i] += now_s() - t;
     }
     t = now_s();
-    softmax_cross_entropy(acts[n], b.labels.data(), b.dlogits);
+    softmax_cross_entropy(acts[n], b.labels[0].data(), b.dlogits);
     loss_t += now_s() - t;
     const Tensor* dy = &b.dlogits;
     for (size_t i = n; i-- > first_weighted;) {

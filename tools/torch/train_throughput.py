@@ -91,11 +91,17 @@ def samples_per_second(spec, seconds, clock, batch=32):
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=0.005)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch.randn(batch, dim), torch.randint(0, classes, (batch,))
+    # Steps cycle through a pool of random batches, kws12's training split in size, as the C++
+    # side does (one fixed batch gets memorised and drifts into subnormal values).
+    pool = 90
+    xs, ys = torch.randn(pool, batch, dim), torch.randint(0, classes, (pool, batch))
+    at = [0]
 
     def step():
+        i = at[0]
+        at[0] = (i + 1) % pool
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss_fn(model(xs[i]), ys[i]).backward()
         opt.step()
 
     for _ in range(20):  # warm-up, as the C++ side
