@@ -91,8 +91,14 @@ struct Bench {
   std::vector<Tensor> xs;
   std::vector<std::vector<int>> labels;
   Tensor dlogits;
-  int next = 0;  // the pool's batch the next step trains on
+  size_t next = 0;  // the pool's batch the next step trains on
   std::unique_ptr<Adam> adam;
+
+  size_t take_batch() {
+    const size_t b = next;
+    next = (next + 1) % xs.size();
+    return b;
+  }
 
   explicit Bench(const ModelSpec& spec) {
     Rng init(1);
@@ -110,8 +116,8 @@ struct Bench {
   void step() {
     net.zero_grad();
     const ForwardContext ctx{true, &rng};
-    softmax_cross_entropy(net.forward(xs[size_t(next)], ctx), labels[size_t(next)].data(), dlogits);
-    next = (next + 1) % kPool;
+    const size_t b = take_batch();
+    softmax_cross_entropy(net.forward(xs[b], ctx), labels[b].data(), dlogits);
     net.backward(dlogits);
     adam->step();
   }
@@ -153,14 +159,15 @@ void layer_profile(Bench& b, double seconds) {
     net.zero_grad();
     zero_t += now_s() - t;
     const ForwardContext ctx{true, &b.rng};
-    acts[0] = b.xs[0];
+    const size_t batch = b.take_batch();
+    acts[0] = b.xs[batch];
     for (size_t i = 0; i < n; ++i) {
       t = now_s();
       net.layer(i).forward(acts[i], acts[i + 1], ctx);
       fwd[i] += now_s() - t;
     }
     t = now_s();
-    softmax_cross_entropy(acts[n], b.labels[0].data(), b.dlogits);
+    softmax_cross_entropy(acts[n], b.labels[batch].data(), b.dlogits);
     loss_t += now_s() - t;
     const Tensor* dy = &b.dlogits;
     for (size_t i = n; i-- > first_weighted;) {

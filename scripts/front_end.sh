@@ -15,8 +15,14 @@ DATA=${DKWS_DATA:-../shared/data}
 JOBS=${JOBS:-$(nproc)}
 SEEDS=${SEEDS:-1 2 3}
 VARIANTS=${VARIANTS:-mfcc13 mfcc13_f40 mfcc10 mfcc20 mfe40 mfe32 mfe20 mfe40_s10}
-# variant -> front-end overrides, then channels at 1,500 and 4,000. The DS-CNN's parameters with
-# F features per frame and C channels (one block) are C^2 + (3F + 18) C + 12; C = int(16 width).
+# variant -> values per frame (F), then its front-end overrides.
+features_per_frame() {
+  case $1 in
+    mfcc13 | mfcc13_f40) echo 13 ;; mfcc10) echo 10 ;; mfcc20 | mfe20) echo 20 ;;
+    mfe40 | mfe40_s10) echo 40 ;; mfe32) echo 32 ;;
+    *) echo "unknown variant $1" >&2; exit 2 ;;
+  esac
+}
 front_end_args() {
   local mfe="--set front_end.block=mfe --set front_end.params.frame_stride=0.02"
   case $1 in
@@ -31,20 +37,15 @@ front_end_args() {
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
-channels() {  # variant budget
-  case $1:$2 in
-    mfcc13:1500 | mfcc13_f40:1500) echo 19 ;; mfcc13:4000 | mfcc13_f40:4000) echo 40 ;;
-    mfcc10:1500) echo 21 ;; mfcc10:4000) echo 43 ;;
-    mfcc20:1500 | mfe20:1500) echo 15 ;; mfcc20:4000 | mfe20:4000) echo 35 ;;
-    mfe40:1500 | mfe40_s10:1500) echo 10 ;; mfe40:4000 | mfe40_s10:4000) echo 24 ;;
-    mfe32:1500) echo 11 ;; mfe32:4000) echo 28 ;;
-    *) echo "no channel count for $1 at $2" >&2; exit 2 ;;
-  esac
+# The most channels C whose DS-CNN (one block, 12 classes) fits the budget: with F values per
+# frame it has C^2 + (3F + 18) C + 12 parameters (first conv 3FC + C, block C^2 + 5C, dense 12C + 12).
+channels() {  # F budget
+  awk -v f="$1" -v p="$2" 'BEGIN { b = 3 * f + 18; print int((-b + sqrt(b * b - 4 * (12 - p))) / 2) }'
 }
 cmds=()
 for v in $VARIANTS; do
   for budget in 1500 4000; do
-    c=$(channels "$v" "$budget")
+    c=$(channels "$(features_per_frame "$v")" "$budget")
     width=$(awk -v c="$c" 'BEGIN { printf "%.4f", (c + 0.5) / 16 }')
     for s in $SEEDS; do
       dir="$OUT/$v/$budget/seed$s"

@@ -413,11 +413,12 @@ void apply_override(RunConfig& cfg, const std::string& assignment) {
     parts.push_back(rest.substr(0, pos));
   parts.push_back(rest);
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = json{{*it, patch}};
-  json merged = cfg.to_json();
+  const json old = cfg.to_json();
+  json merged = old;
   merge_checked(merged, patch, "--set", "");
-  switch_defaults(merged, cfg.to_json());
+  switch_defaults(merged, old);
   try {
-    switch_front_end_block(merged, cfg.to_json());
+    switch_front_end_block(merged, old);
   } catch (const Error& e) {
     throw Error(fmt::format("--set: front_end: {}", e.what()));
   }

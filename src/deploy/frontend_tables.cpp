@@ -13,22 +13,6 @@
 
 namespace dkws::deploy {
 
-namespace {
-
-// The parameters both blocks share, as the tables need them.
-struct Framing {
-  double frame_length, frame_stride, low_frequency, high_frequency;
-  int fft_length, num_filters;
-};
-
-template <class P>
-Framing framing_of(const P& p) {
-  return {p.frame_length,   p.frame_stride, p.low_frequency,
-          p.high_frequency, p.fft_length,   p.num_filters};
-}
-
-}  // namespace
-
 FrontEndTables::FrontEndTables(const FrontEndConfig& cfg) {
   const bool mfe = cfg.block == "mfe";
   if (!mfe && cfg.block != "mfcc")
@@ -38,7 +22,7 @@ FrontEndTables::FrontEndTables(const FrontEndConfig& cfg) {
     throw Error(fmt::format("export: front_end pre_shift {} has no C implementation (1 only)",
                             cfg.mfcc.pre_shift));
   cfg.validate();
-  const Framing p = mfe ? framing_of(cfg.mfe) : framing_of(cfg.mfcc);
+  const dsp::FramingSpec p = dsp::framing_of(cfg);
   const int rate = cfg.sample_rate, n = p.fft_length, half = n / 2;
   const double pi = std::numbers::pi;
   for (int k = 0; k < std::max(1, half / 2); ++k) {

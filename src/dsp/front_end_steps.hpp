@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "dkws/dsp.hpp"
+
 namespace dkws::dsp {
 
 // Edge Impulse's rule for seconds -> samples (implementation v2+): ceil, unless the value is within
@@ -72,6 +74,17 @@ struct FramingSpec {
   double low_frequency;
   double high_frequency;  // 0 means fs/2
 };
+
+// The framing of a block's parameters (MfccParams or MfeParams), and of a front end's active
+// block: one place that reads these fields, for the offline, streaming and C front ends.
+template <class P>
+FramingSpec framing_of(const P& p) {
+  return {p.frame_length, p.frame_stride,  p.fft_length,
+          p.num_filters,  p.low_frequency, p.high_frequency};
+}
+inline FramingSpec framing_of(const FrontEndConfig& c) {
+  return c.block == "mfe" ? framing_of(c.mfe) : framing_of(c.mfcc);
+}
 
 // One frame's power spectrum, energy and mel energies. mel_energies() runs it over every frame;
 // the streaming front end runs it on frames as their samples arrive, so both agree bit for bit.

@@ -38,9 +38,7 @@ FeatureMatrix compute_mfcc(std::span<const float> signal, int sample_rate, const
 
   std::vector<double> x(signal.begin(), signal.end());
   x = dsp::preemphasis(x, p.pre_cof, p.pre_shift);
-  const dsp::MelEnergies me = dsp::mel_energies(x, sample_rate,
-                                                {p.frame_length, p.frame_stride, p.fft_length,
-                                                 p.num_filters, p.low_frequency, p.high_frequency});
+  const dsp::MelEnergies me = dsp::mel_energies(x, sample_rate, dsp::framing_of(p));
   const int nc = p.num_cepstral;
   dsp::Cepstrum cepstrum(p.num_filters, nc);
   std::vector<double> cep(static_cast<size_t>(me.frames) * nc);

@@ -32,9 +32,7 @@ FeatureMatrix compute_mfe(std::span<const float> signal, int sample_rate, const 
   std::vector<double> x(signal.size());
   for (size_t i = 0; i < x.size(); ++i)  // circular, like numpy.roll
     x[i] = dsp::mfe_preemphasised(signal[i], signal[i == 0 ? x.size() - 1 : i - 1]);
-  const dsp::MelEnergies me = dsp::mel_energies(x, sample_rate,
-                                                {p.frame_length, p.frame_stride, p.fft_length,
-                                                 p.num_filters, p.low_frequency, p.high_frequency});
+  const dsp::MelEnergies me = dsp::mel_energies(x, sample_rate, dsp::framing_of(p));
 
   FeatureMatrix out{me.frames, me.filters, std::vector<float>(me.mel.size())};
   for (size_t i = 0; i < me.mel.size(); ++i)

@@ -54,14 +54,7 @@ struct StreamingFrontEnd::Impl {
   FeatureMatrix out;
 
   Impl(const FrontEndConfig& c, int hop_samples)
-      : cfg(c),
-        analyzer(c.sample_rate,
-                 c.block == "mfe" ? dsp::FramingSpec{c.mfe.frame_length, c.mfe.frame_stride,
-                                                     c.mfe.fft_length, c.mfe.num_filters,
-                                                     c.mfe.low_frequency, c.mfe.high_frequency}
-                                  : dsp::FramingSpec{c.mfcc.frame_length, c.mfcc.frame_stride,
-                                                     c.mfcc.fft_length, c.mfcc.num_filters,
-                                                     c.mfcc.low_frequency, c.mfcc.high_frequency}) {
+      : cfg(c), analyzer(c.sample_rate, dsp::framing_of(c)) {
     mfe = cfg.block == "mfe";
     hop = hop_samples;
     window = static_cast<int>(std::llround(cfg.window_seconds * cfg.sample_rate));

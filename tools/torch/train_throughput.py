@@ -11,6 +11,7 @@ Each step is zero_grad + forward (train mode) + cross-entropy + backward + Adam 
 {"torch": version, "models": [{"name", "params", "samples_per_s"}]}.
 """
 import argparse
+import itertools
 import json
 import math
 import time
@@ -95,11 +96,10 @@ def samples_per_second(spec, seconds, clock, batch=32):
     # side does (one fixed batch gets memorised and drifts into subnormal values).
     pool = 90
     xs, ys = torch.randn(pool, batch, dim), torch.randint(0, classes, (pool, batch))
-    at = [0]
+    order = itertools.cycle(range(pool))
 
     def step():
-        i = at[0]
-        at[0] = (i + 1) % pool
+        i = next(order)
         opt.zero_grad()
         loss_fn(model(xs[i]), ys[i]).backward()
         opt.step()
