@@ -18,7 +18,11 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,6 +32,8 @@
 
 #include "core_peak.hpp"
 #include "dkws/config.hpp"
+#include "dkws/dataset.hpp"
+#include "dkws/error.hpp"
 #include "dkws/models.hpp"
 #include "dkws/nn/optim.hpp"
 
@@ -85,31 +91,92 @@ double now_s() {
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
+// The batches every step draws from, in turn. With the kws12 data at hand (--data, default
+// ../shared/data) they are its training split's features, shuffled once and cut into batches of
+// kBatch, so the models train as they would in `dkws train`. Random inputs with random labels are
+// the fallback: on them the ReLU networks die (ac_mid: 70 % of its parameters get zero gradient
+// after 4,000 steps), which makes a training step cheaper in some places (fewer pool winners) and
+// dearer in others (Adam's moments decay into subnormal values) than real training.
+struct Pool {
+  std::vector<Tensor> xs;
+  std::vector<std::vector<int>> labels;
+  std::string source;
+};
+
+Pool random_pool() {
+  Pool pool;
+  Rng rng(7);
+  for (int b = 0; b < kPool; ++b) {
+    Tensor x({kBatch, kFrames * kCoeffs});
+    for (float& v : x.data) v = float(rng.normal());
+    pool.xs.push_back(std::move(x));
+    pool.labels.emplace_back();
+    for (int i = 0; i < kBatch; ++i) pool.labels.back().push_back(int(rng.below(kClasses)));
+  }
+  pool.source = fmt::format("{} batches of random inputs and labels", kPool);
+  return pool;
+}
+
+Pool kws12_pool(const std::filesystem::path& data) {
+  TaskSpec spec;
+  spec.name = "kws12";
+  spec.data_dir = data;
+  spec.cache_dir = std::filesystem::path(DKWS_BUILD_DIR) / "bench-cache";
+  spec.quiet = true;
+  const TaskData task = load_task(spec);
+  const FeatureSet& train = task.train;
+  if (train.dim() != kFrames * kCoeffs || int(task.classes.size()) != kClasses)
+    throw Error("train_throughput: kws12 features are not 50 x 13 with 12 classes");
+  std::vector<size_t> order(train.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  Rng rng(7);
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  Pool pool;
+  for (size_t b = 0; (b + 1) * kBatch <= order.size(); ++b) {
+    Tensor x({kBatch, kFrames * kCoeffs});
+    pool.labels.emplace_back();
+    for (int i = 0; i < kBatch; ++i) {
+      const size_t row = order[b * kBatch + size_t(i)];
+      std::copy_n(train.row(row), train.dim(), x.ptr() + size_t(i) * train.dim());
+      pool.labels.back().push_back(train.y[row]);
+    }
+    pool.xs.push_back(std::move(x));
+  }
+  pool.source =
+      fmt::format("{} batches of kws12's training split ({})", pool.xs.size(), data.string());
+  return pool;
+}
+
+// The pool as two raw files for the torch side: float32 [batches][kBatch][650], int32 labels.
+void write_pool(const Pool& pool, const std::filesystem::path& xs,
+                const std::filesystem::path& ys) {
+  std::ofstream fx(xs, std::ios::binary), fy(ys, std::ios::binary);
+  for (size_t b = 0; b < pool.xs.size(); ++b) {
+    fx.write(reinterpret_cast<const char*>(pool.xs[b].ptr()),
+             std::streamsize(pool.xs[b].size() * sizeof(float)));
+    const std::vector<int32_t> y(pool.labels[b].begin(), pool.labels[b].end());
+    fy.write(reinterpret_cast<const char*>(y.data()), std::streamsize(y.size() * sizeof(int32_t)));
+  }
+  if (!fx || !fy) throw Error("train_throughput: cannot write the batch pool for torch");
+}
+
 struct Bench {
   Sequential net;
   Rng rng{7};
-  std::vector<Tensor> xs;
-  std::vector<std::vector<int>> labels;
+  const Pool& pool;
   Tensor dlogits;
   size_t next = 0;  // the pool's batch the next step trains on
   std::unique_ptr<Adam> adam;
 
   size_t take_batch() {
     const size_t b = next;
-    next = (next + 1) % xs.size();
+    next = (next + 1) % pool.xs.size();
     return b;
   }
 
-  explicit Bench(const ModelSpec& spec) {
+  Bench(const ModelSpec& spec, const Pool& batches) : pool(batches) {
     Rng init(1);
     net = build_model(spec, kFrames, kCoeffs, kClasses, init);
-    for (int b = 0; b < kPool; ++b) {
-      Tensor x({kBatch, kFrames * kCoeffs});
-      for (float& v : x.data) v = float(rng.normal());
-      xs.push_back(std::move(x));
-      labels.emplace_back();
-      for (int i = 0; i < kBatch; ++i) labels.back().push_back(int(rng.below(kClasses)));
-    }
     adam = std::make_unique<Adam>(net.params(), 0.005f);
   }
   // One training step exactly as train_epoch runs it (MaxNorm is off in these specs).
@@ -117,7 +184,7 @@ struct Bench {
     net.zero_grad();
     const ForwardContext ctx{true, &rng};
     const size_t b = take_batch();
-    softmax_cross_entropy(net.forward(xs[b], ctx), labels[b].data(), dlogits);
+    softmax_cross_entropy(net.forward(pool.xs[b], ctx), pool.labels[b].data(), dlogits);
     net.backward(dlogits);
     adam->step();
   }
@@ -160,14 +227,14 @@ void layer_profile(Bench& b, double seconds) {
     zero_t += now_s() - t;
     const ForwardContext ctx{true, &b.rng};
     const size_t batch = b.take_batch();
-    acts[0] = b.xs[batch];
+    acts[0] = b.pool.xs[batch];
     for (size_t i = 0; i < n; ++i) {
       t = now_s();
       net.layer(i).forward(acts[i], acts[i + 1], ctx);
       fwd[i] += now_s() - t;
     }
     t = now_s();
-    softmax_cross_entropy(acts[n], b.labels[batch].data(), b.dlogits);
+    softmax_cross_entropy(acts[n], b.pool.labels[batch].data(), b.dlogits);
     loss_t += now_s() - t;
     const Tensor* dy = &b.dlogits;
     for (size_t i = n; i-- > first_weighted;) {
@@ -213,12 +280,18 @@ std::pair<double, std::string> core_peak() {
 // Runs the torch script on the same specs; returns name -> {params, samples_per_s}, or an empty
 // object with the reason in `why`.
 nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms, double seconds,
-                         std::string& why) {
+                         const Pool& pool, std::string& why) {
   nlohmann::json specs = nlohmann::json::array();
   for (const Model& m : ms) specs.push_back(spec_json(m));
-  const std::string cmd =
-      fmt::format("{} {}/tools/torch/train_throughput.py --seconds {} --clock {} --spec '{}'",
-                  python, DKWS_SOURCE_DIR, seconds, g_wall ? "wall" : "thread", specs.dump());
+  char tmpl[] = "/tmp/dkws-train-throughput-XXXXXX";
+  if (!mkdtemp(tmpl)) return why = "mkdtemp failed", nlohmann::json::object();
+  const std::filesystem::path dir = tmpl;
+  write_pool(pool, dir / "x.f32", dir / "y.i32");
+  const std::string cmd = fmt::format(
+      "{} {}/tools/torch/train_throughput.py --seconds {} --clock {} --spec '{}' --pool-x '{}' "
+      "--pool-y '{}'",
+      python, DKWS_SOURCE_DIR, seconds, g_wall ? "wall" : "thread", specs.dump(),
+      (dir / "x.f32").string(), (dir / "y.i32").string());
   std::string out;
   FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return why = "popen failed", nlohmann::json::object();
@@ -226,6 +299,7 @@ nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms
   size_t got;
   while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), got);
   const int status = pclose(p);
+  std::filesystem::remove_all(dir);
   // The result is the script's last line; anything before it is a warning worth showing on failure.
   std::string line, result;
   std::istringstream lines(out);
@@ -249,6 +323,8 @@ int main(int argc, char** argv) {
   double seconds = 3, peak_override = 0;
   bool torch = true, layers = false, unfused = false;
   std::string python = "/usr/bin/python3", only;
+  std::string data = std::string(DKWS_SHARED_DIR) + "/data";
+  bool random = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool more = i + 1 < argc;
@@ -266,12 +342,16 @@ int main(int argc, char** argv) {
       python = argv[++i];
     else if (a == "--unfused")
       unfused = true;
+    else if (a == "--data" && more)
+      data = argv[++i];
+    else if (a == "--random")
+      random = true;
     else if (a == "--peak" && more)
       peak_override = std::atof(argv[++i]) * 1e9;
     else {
       std::fprintf(stderr,
                    "usage: %s [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH] "
-                   "[--peak GFLOPS] [--model NAME] [--unfused]\n",
+                   "[--peak GFLOPS] [--model NAME] [--unfused] [--data DIR | --random]\n",
                    argv[0]);
       return 2;
     }
@@ -285,8 +365,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const bool have_data =
+      std::filesystem::exists(std::filesystem::path(data) / "speech_commands_v2_test");
+  const Pool pool = !random && have_data ? kws12_pool(data) : random_pool();
   std::string why;
-  const nlohmann::json t = torch ? run_torch(python, ms, seconds, why) : nlohmann::json::object();
+  const nlohmann::json t =
+      torch ? run_torch(python, ms, seconds, pool, why) : nlohmann::json::object();
   if (!torch) why = "skipped (--no-torch)";
   const bool have_torch = !t.empty();
 
@@ -294,13 +378,15 @@ int main(int argc, char** argv) {
       "training step = forward + backward + Adam, batch {}, train mode, one thread, "
       "{:.1f} s per model, {}\n{}\n",
       kBatch, seconds, g_wall ? "wall-clock time" : "thread CPU time", assumption);
+  fmt::print("batches: {}{}\n", pool.source,
+             random || have_data ? "" : " (no kws12 data at " + data + ")");
   fmt::print("{}\n", have_torch ? "torch " + t["_version"].get<std::string>() +
                                       " (torch.set_num_threads(1))"
                                 : "torch unavailable: " + why);
   fmt::print("{:<10} {:>7} {:>10} {:>13} {:>13} {:>7} {:>8} {:>7}\n", "model", "params",
              "MFLOP/item", "dkws samp/s", "torch samp/s", "ratio", "GFLOP/s*", "% peak*");
   for (const Model& m : ms) {
-    Bench b(m.spec);
+    Bench b(m.spec, pool);
     const double sps = samples_per_second(b, seconds);
     const double flops = 2 * 3 * b.net.macs_per_item({kBatch, kFrames * kCoeffs});
     const size_t params = b.net.count_params();
@@ -315,7 +401,7 @@ int main(int argc, char** argv) {
     fmt::print("{:<10} {:>7} {:>10.3f} {:>13.0f} {:>13} {:>7} {:>8.2f} {:>6.1f}%\n", m.name, params,
                flops * 1e-6, sps, ts, ratio, sps * flops * 1e-9, 100 * sps * flops / peak);
     if (unfused) {
-      Bench u(m.spec);
+      Bench u(m.spec, pool);
       u.net.set_fused_blocks(false);
       const double usps = samples_per_second(u, seconds);
       fmt::print("{:<10} {:>7} {:>10} {:>13.0f}   fused blocks: {:.2f}x the layers one by one\n",
@@ -329,7 +415,7 @@ int main(int argc, char** argv) {
   if (layers) {
     for (const Model& m : ms) {
       fmt::print("\n{}: time per training step by layer\n", m.name);
-      Bench b(m.spec);
+      Bench b(m.spec, pool);
       for (int i = 0; i < 20; ++i) b.step();
       layer_profile(b, seconds);
     }

@@ -110,7 +110,7 @@ void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_
           v *= scale;
         }
         store8(z + zo + o, v);
-        const v8u8 win = __builtin_convertvector(first_max_cell(a0, a1, b0, m), v8u8);
+        const v8u8 win = narrow_u8(first_max_cell(a0, a1, b0, m));
         std::memcpy(winner + zo + o, &win, sizeof win);
       }
     }
@@ -238,10 +238,16 @@ void ConvBlock2x2::backward(const Tensor& x, const Tensor& dz, Tensor* dx) {
   if (dz.size() != p.size()) throw Error("conv block: backward without a matching forward");
   if (dx) dx->resize(x.shape);
   if (winner_backward(g, dz.ptr(), dx ? dx->ptr() : nullptr)) return;
+  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  if (g.c == 1 && g.kh == 3 && g.kw == 3 && out_ % 8 == 0 && !dx && !PlanarConv::applies(g, out_)) {
+    winner_wgrad_one_channel(engine_.padded_input(), g.n, g.hp(), g.wp(), p.oh(), p.ow(), out_,
+                             dz.ptr(), mask, winner_.data(), weight_->grad.ptr(),
+                             bias_->grad.ptr());
+    return;
+  }
   dy_.resize(size_t(g.n) * g.h * g.w * out_);
   const ConvEngine::View dy = engine_.grad_view(g, out_, dy_.data());
   const Pooled pd{g.n, g.h, g.w, out_, dy.row, dy.item};
-  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
   dispatch_channels(out_, [&](auto c) {
     unpool_gradient<decltype(c)::value>(dz.ptr(), pd, mask, winner_.data(), dy.data);
   });

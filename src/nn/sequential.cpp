@@ -32,12 +32,22 @@ std::unique_ptr<Layer> Sequential::release(size_t i) {
 
 const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   acts_.resize(layers_.size() + 1);
-  // Copying the input keeps backward independent of the caller's buffer lifetime.
-  acts_[0].resize(x.shape);
-  std::copy(x.data.begin(), x.data.end(), acts_[0].data.begin());
+  // Backward must not depend on the caller's buffer lifetime, so the input is copied. A leading
+  // reshape or flatten makes that copy itself (its output is the input's data), and its backward
+  // reads only the input's shape, so acts_[0] then keeps the shape alone.
+  size_t done = 0;
+  if (!layers_.empty() && (layers_[0]->kind() == "reshape" || layers_[0]->kind() == "flatten")) {
+    acts_[0].shape = x.shape;
+    acts_[0].data.clear();
+    layers_[0]->forward(x, acts_[1], ctx);
+    done = 1;
+  } else {
+    acts_[0].resize(x.shape);
+    std::copy(x.data.begin(), x.data.end(), acts_[0].data.begin());
+  }
   last_forward_fused_ = fuse_blocks_ && !detail::use_reference_kernels;
   if (!last_forward_fused_) {
-    for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], ctx);
+    for (size_t i = done; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], ctx);
     return acts_.back();
   }
   run_as_.resize(layers_.size());
@@ -47,6 +57,7 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   }
   if (steps_.empty() || run_as_ != planned_as_) plan_steps();
   for (Step& s : steps_) {
+    if (s.first < done) continue;  // a single layer, run above
     if (s.block)
       s.block->forward(acts_[s.first], acts_[s.first + s.count], ctx);
     else

@@ -18,8 +18,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
+#include "nn/madd.hpp"
 #include "nn/simd.hpp"
 
 namespace dkws::nn::detail {
@@ -72,6 +74,60 @@ void winner_dgrad(float* __restrict dxp, ptrdiff_t row, const WinnerEntry* e, si
     for (int r = 0; r < ROWS; ++r)
       for (int v = 0; v < NV; ++v)
         store8(p + r * row + 8 * v, load8(p + r * row + 8 * v) + g * wr[r][v]);
+  }
+}
+
+// One input channel (an AudioClassifier's first conv), 3x3 'same', out a multiple of 8: dw
+// [out][9] and db [out] accumulate g * patch over each pool window's winning cell, with g the
+// pooled gradient dz [n][oh][ow][out] times its dropout scale (mask bits, or none), and no
+// gradient where winner says kNoGradient (4). The dense path spreads dz back onto the conv output
+// (665 KB a batch for ac_mid's first block) and multiplies its zeros, 36 multiply-adds a window
+// and channel where 9 carry the gradient. Here the four cells' patches of window (i, j) lie in
+// the 4 x 4 input square at padded row 2i, column 2j; the winner at cell (dr, dc) reads tap
+// (a, b) at square row dr + a, column dc + b, so kernel row a finds every channel's value in
+// square rows a and a + 1 (8 floats, one register) at lane 4 dr + dc + b: one permute and one
+// multiply-add per tap for 8 channels.
+inline void winner_wgrad_one_channel(const float* __restrict xp, int n, int hp, int wp, int oh,
+                                     int ow, int out, const float* __restrict dz,
+                                     const uint32_t* __restrict mask,
+                                     const uint8_t* __restrict winner, float* __restrict dw,
+                                     float* __restrict db) {
+  for (int c0 = 0; c0 < out; c0 += 8) {
+    v8f acc[9] = {}, bias = {};
+    for (int i = 0; i < n; ++i)
+      for (int r = 0; r < oh; ++r) {
+        const float* top = xp + (size_t(i) * hp + 2 * size_t(r)) * wp;
+        for (int q = 0; q < ow; ++q) {
+          const size_t o = ((size_t(i) * oh + r) * ow + q) * out + c0;
+          v8f gv = load8(dz + o);
+          if (mask) {
+            v8f scale;
+            std::memcpy(&scale, mask + o, sizeof scale);
+            gv *= scale;
+          }
+          v8u8 w8;
+          std::memcpy(&w8, winner + o, sizeof w8);
+          const v8i win = __builtin_convertvector(w8, v8i);
+          gv = win < 4 ? gv : v8f{};
+          const v8i base = ((win & 2) << 1) | (win & 1);
+          v4f sq[4];
+          for (int u = 0; u < 4; ++u)
+            std::memcpy(&sq[u], top + size_t(u) * wp + 2 * q, sizeof(v4f));
+          bias += gv;
+          for (int a = 0; a < 3; ++a) {
+            const v8f rows = __builtin_shufflevector(sq[a], sq[a + 1], 0, 1, 2, 3, 4, 5, 6, 7);
+            for (int b = 0; b < 3; ++b)
+              acc[a * 3 + b] = madd(gv, permute8(rows, base + b), acc[a * 3 + b]);
+          }
+        }
+      }
+    float t[8];
+    for (int k = 0; k < 9; ++k) {
+      std::memcpy(t, &acc[k], sizeof t);
+      for (int l = 0; l < 8; ++l) dw[size_t(c0 + l) * 9 + k] += t[l];
+    }
+    std::memcpy(t, &bias, sizeof t);
+    for (int l = 0; l < 8; ++l) db[c0 + l] += t[l];
   }
 }
 

@@ -16,6 +16,8 @@ import json
 import math
 import time
 
+import numpy
+
 import torch
 
 CHANNELS = [[8, 16, 32, 64], [8, 16, 24, 32], [8, 16, 16, 32], [8, 16, 16, 16], [8, 8, 8, 8],
@@ -86,17 +88,19 @@ def build(spec):
     return torch.nn.Sequential(*layers), frames * coeffs, classes
 
 
-def samples_per_second(spec, seconds, clock, batch=32):
+def samples_per_second(spec, seconds, clock, pool_xy, batch=32):
     torch.manual_seed(1)
     model, dim, classes = build(spec)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=0.005)
     loss_fn = torch.nn.CrossEntropyLoss()
-    # Steps cycle through a pool of random batches, kws12's training split in size, as the C++
-    # side does (one fixed batch gets memorised and drifts into subnormal values).
-    pool = 90
-    xs, ys = torch.randn(pool, batch, dim), torch.randint(0, classes, (pool, batch))
-    order = itertools.cycle(range(pool))
+    # Steps cycle through the C++ side's pool of batches (kws12's training features, or random
+    # ones), or without one through 90 random batches, kws12's training split in size.
+    if pool_xy is not None:
+        xs, ys = pool_xy
+    else:
+        xs, ys = torch.randn(90, batch, dim), torch.randint(0, classes, (90, batch))
+    order = itertools.cycle(range(xs.shape[0]))
 
     def step():
         i = next(order)
@@ -125,11 +129,19 @@ def main():
     # jobs on a shared machine; wall: time.perf_counter().
     ap.add_argument("--clock", choices=("thread", "wall"), default="thread")
     ap.add_argument("--spec", help="JSON list of model specs (default: the bench's three)")
+    ap.add_argument("--pool-x", help="float32 batches [n][32][650], raw (from train_throughput)")
+    ap.add_argument("--pool-y", help="their int32 labels [n][32], raw")
     a = ap.parse_args()
     torch.set_num_threads(1)
     specs = json.loads(a.spec) if a.spec else DEFAULT_SPECS
     clock = time.thread_time if a.clock == "thread" else time.perf_counter
-    results = [samples_per_second(s, a.seconds, clock) for s in specs]
+    pool_xy = None
+    if a.pool_x:
+        ys = torch.from_numpy(numpy.fromfile(a.pool_y, dtype=numpy.int32).astype(numpy.int64))
+        xs = torch.from_numpy(numpy.fromfile(a.pool_x, dtype=numpy.float32))
+        batches = ys.numel() // 32
+        pool_xy = (xs.reshape(batches, 32, -1), ys.reshape(batches, 32))
+    results = [samples_per_second(s, a.seconds, clock, pool_xy) for s in specs]
     print(json.dumps({"torch": torch.__version__, "models": results}))
 
 
