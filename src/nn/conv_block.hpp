@@ -7,7 +7,9 @@
 //   column), then one pass takes the pool's maximum, ReLU and dropout and records, per pooled
 //   value, which of its four cells won (or that no gradient flows: the maximum is not positive);
 // - backward gives the conv's weight and input gradients from the winning cells alone
-//   (winner_grad.hpp). For one input channel, where a patch is too short for that to pay, the
+//   (winner_grad.hpp). For one input channel, where a patch is too short for entry lists to pay,
+//   the weight gradient of 8k outputs is taken window by window for 8 channels at once
+//   (winner_wgrad_one_channel); otherwise (an input gradient asked for, other output counts) the
 //   pooled gradient is spread back onto the conv's output layout and the dense backward runs.
 //
 // Forward is bit-exact with the layers run one by one: the same conv kernels, the same dropout

@@ -52,6 +52,11 @@ inline void forward_tile(const float* __restrict x, const float* __restrict w,
     const vf all = hsum16(&acc[0][0]);
     std::memcpy(sum, &all, sizeof sum);
   } else
+#elif DKWS_SIMD_LANES == 8
+  if constexpr (R * C == 8) {
+    const vf all = hsum8x8(&acc[0][0]);
+    std::memcpy(sum, &all, sizeof sum);
+  } else
 #endif
   {
     for (int r = 0; r < R; ++r)
