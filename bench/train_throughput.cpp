@@ -1,6 +1,7 @@
 // Single-thread training throughput (forward + backward + Adam step, batch 32, train mode) of the
-// KWS models on random [32, 650] inputs, against PyTorch on the identical architecture in the same
-// run (tools/torch/train_throughput.py via popen). GFLOP/s counts 2 flops per multiply-accumulate
+// KWS models on kws12's training features (random inputs without the data), against PyTorch on
+// the identical architecture and the same batches in the same run (tools/torch/train_throughput.py
+// via popen). GFLOP/s counts 2 flops per multiply-accumulate
 // and 3x the forward MACs for a training step (forward, weight gradient, input gradient): the
 // work of a dense implementation. dkws's fused conv blocks skip part of it (conv outputs no pool
 // window reads, gradients of cells that did not win their pool window; src/nn/conv_block.hpp), so
@@ -8,7 +9,7 @@
 // Times are the timing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so
 // other jobs on a shared machine do not count against either side; --wall uses the wall clock.
 // Usage: train_throughput [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH]
-//                         [--peak GFLOPS] [--model NAME] [--unfused]
+//                         [--peak GFLOPS] [--model NAME] [--unfused] [--data DIR | --random]
 //   --layers adds a per-layer forward/backward time breakdown of each dkws model (the layers one
 //   by one, as with fused blocks off); --model runs
 //   one model only (e.g. under valgrind --tool=callgrind). --unfused also times each model with

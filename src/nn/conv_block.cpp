@@ -182,6 +182,47 @@ void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t
   }
 }
 
+// The entry lists of 8 channels over windows [w0, w1), as winner_backward's scalar loop builds
+// them channel by channel: each window's gradient (times its dropout scale), winner and patch
+// origin are taken for the 8 channels in vectors, then each entry is written to its channel's
+// list, which advances past it only where it carries gradient. The same entries in the same
+// order, with 8 channels per step instead of one (the scalar loop was half the winner backward).
+// dz, mask and winner point at the first of the 8 channels in [window][stride] arrays; list l
+// starts at lists + l * list_stride with counts[l] entries.
+void append_entries8(const float* __restrict dz, const uint32_t* __restrict mask,
+                     const uint8_t* __restrict winner, const int32_t* __restrict bases, size_t w0,
+                     size_t w1, size_t stride, int32_t cin, int32_t row, WinnerEntry* lists,
+                     size_t list_stride, size_t* counts) {
+  WinnerEntry* at[8];
+  for (int l = 0; l < 8; ++l) at[l] = lists + size_t(l) * list_stride + counts[l];
+  for (size_t w = w0; w < w1; ++w) {
+    const size_t o = w * stride;
+    v8f g = load8(dz + o);
+    if (mask) {
+      v8f scale;
+      std::memcpy(&scale, mask + o, sizeof scale);
+      g *= scale;
+    }
+    v8u8 w8;
+    std::memcpy(&w8, winner + o, sizeof w8);
+    const v8i win = __builtin_convertvector(w8, v8i);
+    // cell 0-3 in scan order: + cin for the right column, + row for the lower row (kNoGradient,
+    // 4, gives cell 0 as the scalar loop's cell[win & 3] does).
+    const v8i origin = bases[w] + ((-(win & 1)) & cin) + ((-((win >> 1) & 1)) & row);
+    const v8i carries = (win != kNoGradient) & (g != 0.f);  // -1 where the entry counts
+    int32_t org[8], step[8];
+    float gs[8];
+    std::memcpy(org, &origin, sizeof org);
+    std::memcpy(gs, &g, sizeof gs);
+    std::memcpy(step, &carries, sizeof step);
+    for (int l = 0; l < 8; ++l) {
+      *at[l] = {org[l], gs[l]};
+      at[l] -= step[l];
+    }
+  }
+  for (int l = 0; l < 8; ++l) counts[l] = size_t(at[l] - (lists + size_t(l) * list_stride));
+}
+
 }  // namespace
 
 int ConvBlock2x2::match(const std::vector<Layer*>& layers, size_t first) {
@@ -281,7 +322,12 @@ bool ConvBlock2x2::winner_backward(const ConvGeom& g, const float* dz, float* dx
   constexpr size_t kBlock = 64;
   for (size_t w0 = 0; w0 < windows; w0 += kBlock) {
     const size_t w1 = std::min(windows, w0 + kBlock);
-    for (int c = 0; c < out_; ++c) {
+    int c = 0;
+    for (; c + 8 <= out_; c += 8)
+      append_entries8(dz + c, mask ? mask + c : nullptr, winner_.data() + c, bases_.data(), w0, w1,
+                      size_t(out_), cin, int32_t(row), entries_.data() + size_t(c) * windows,
+                      windows, counts_.data() + c);
+    for (; c < out_; ++c) {
       WinnerEntry* __restrict list = entries_.data() + size_t(c) * windows;
       size_t k = counts_[size_t(c)];
       for (size_t w = w0; w < w1; ++w) {

@@ -6,8 +6,9 @@ architectures from one description; run by hand with the default specs:
 
     /usr/bin/python3 tools/torch/train_throughput.py --seconds 3
 
-Each step is zero_grad + forward (train mode) + cross-entropy + backward + Adam step on a random
-[32, 650] batch, as the dkws bench does. Prints one JSON line:
+Each step is zero_grad + forward (train mode) + cross-entropy + backward + Adam step on the next
+[32, 650] batch of the pool the dkws bench passes (--pool-x/--pool-y: kws12's training features),
+or of 90 random batches when run by hand. Prints one JSON line:
 {"torch": version, "models": [{"name", "params", "samples_per_s"}]}.
 """
 import argparse
