@@ -345,14 +345,14 @@ bool ConvBlock2x2::winner_backward(const ConvGeom& g, const float* dz, float* dx
   float* dw = weight_->grad.ptr();
   const float* w = weight_->value.ptr();
   const int taps = 9 * cin, rowlen = 3 * cin;
-  dwp_.assign(size_t(out_) * 3 * ldw, 0.f);
+  zero_floats(dwp_, size_t(out_) * 3 * ldw);
   if (dx) {
-    wpad_.assign(size_t(out_) * 3 * ldw, 0.f);
+    zero_floats(wpad_, size_t(out_) * 3 * ldw);
     for (int c = 0; c < out_; ++c)
       for (int a = 0; a < 3; ++a)
         std::copy_n(w + size_t(c) * taps + a * rowlen, rowlen,
                     wpad_.data() + (size_t(c) * 3 + a) * ldw);
-    dxp_.assign(g.padded_size() + ConvEngine::kSlack, 0.f);
+    zero_floats(dxp_, g.padded_size() + ConvEngine::kSlack);
   }
   with_winner_kernel(nv, [&](auto rows, auto part) {
     constexpr int R = decltype(rows)::value, V = decltype(part)::value;

@@ -59,7 +59,7 @@ void ConvEngine::backward_padded(const float* xp, const ConvGeom& g, const float
     dyw = dyw_.data();
   }
   bias_grad(dyw, positions, opad, out, db);
-  dwt_.assign(size_t(taps) * opad, 0.f);
+  zero_floats(dwt_, size_t(taps) * opad);
   wgrad(xp, g, dyw, opad, dwt_.data());
   for (int o = 0; o < out; ++o)
     for (int t = 0; t < taps; ++t) dw[size_t(o) * taps + t] += dwt_[size_t(t) * opad + o];
@@ -91,7 +91,7 @@ std::pair<int, int> ConvEngine::conv(const float* xp, const ConvGeom& g, const f
   }
   const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
   // wt[t][o] = w[o][t]; padding lanes are zero.
-  wt_.assign(size_t(taps) * opad, 0.f);
+  zero_floats(wt_, size_t(taps) * opad);
   for (int o = 0; o < out; ++o)
     for (int t = 0; t < taps; ++t) wt_[size_t(t) * opad + o] = w[size_t(o) * taps + t];
   bias_.assign(opad, 0.f);

@@ -23,7 +23,8 @@ struct ConvGeom {
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
-inline void copy_floats(float* __restrict dst, const float* __restrict src, size_t n) {
+inline void
+copy_floats(float* __restrict dst, const float* __restrict src, size_t n) {
   if (n >= 8) {
     size_t k = 0;
     for (; k + 8 <= n; k += 8) std::memcpy(dst + k, src + k, 32);
@@ -36,6 +37,14 @@ inline void copy_floats(float* __restrict dst, const float* __restrict src, size
   if (n & 1) dst[k] = src[k];
 }
 
+// v = n zero floats. vector::assign(n, 0.f) runs libstdc++'s out-of-line fill loop, which took 3 %
+// of a training step for the winner backward's input-gradient buffer; memset is several times
+// faster.
+inline void zero_floats(std::vector<float>& v, size_t n) {
+  v.resize(n);
+  if (n) std::memset(v.data(), 0, n * sizeof(float));
+}
+
 // A zero-padded copy of an activation. The border is only re-zeroed when the geometry changes,
 // since the interior copy never touches it.
 struct PaddedBuffer {
@@ -45,7 +54,7 @@ struct PaddedBuffer {
   // `slack` zero floats follow the padded image, for kernels that read whole vectors past a row.
   const float* fill(const float* x, const ConvGeom& g, size_t slack = 0) {
     if (!(g == geom) || data.size() != g.padded_size() + slack) {
-      data.assign(g.padded_size() + slack, 0.f);
+      zero_floats(data, g.padded_size() + slack);
       geom = g;
     }
     const size_t row = size_t(g.w) * g.c;

@@ -71,7 +71,7 @@ class PlanarConv {
   float* dy_grid(const ConvGeom& g, int out) {
     const size_t size = flat_span(g) * size_t(out);
     if (!(dy_geom_ == g) || dy_grid_.size() != size) {
-      dy_grid_.assign(size, 0.f);
+      zero_floats(dy_grid_, size);
       dy_geom_ = g;
     }
     return dy_grid_.data();
