@@ -12,8 +12,6 @@
 namespace dkws::nn::detail {
 namespace {
 
-constexpr uint8_t kNoGradient = 4;
-
 // A conv output (or its gradient) of n images h x w x ch, channels-last within each row, rows
 // `row` floats apart and images `item` apart (a dense tensor, or the padded grid PlanarConv
 // computes on), seen as oh x ow pool windows; an odd last row or column belongs to none.
@@ -141,15 +139,9 @@ void unpool_gradient(const float* __restrict dz, const Pooled& p, const uint32_t
       int o = 0;
       if constexpr (kVectorPool<C>) {
         for (; o + 8 <= len; o += 8) {
-          v8f g = load8(dz + zo + o);
-          if (mask) {
-            v8f scale;
-            std::memcpy(&scale, mask + zo + o, sizeof scale);
-            g *= scale;
-          }
-          v8u8 w8;
-          std::memcpy(&w8, winner + zo + o, sizeof w8);
-          const v8i win = __builtin_convertvector(w8, v8i);
+          v8f g;
+          v8i win;
+          pooled_gradient8(dz, mask, winner, zo + o, g, win);
           const v8f a0 = win == 0 ? g : v8f{}, a1 = win == 1 ? g : v8f{};
           const v8f b0 = win == 2 ? g : v8f{}, b1 = win == 3 ? g : v8f{};
           if constexpr (C % 8 == 0) {
@@ -197,15 +189,9 @@ void append_entries8(const float* __restrict dz, const uint32_t* __restrict mask
   for (int l = 0; l < 8; ++l) at[l] = lists + size_t(l) * list_stride + counts[l];
   for (size_t w = w0; w < w1; ++w) {
     const size_t o = w * stride;
-    v8f g = load8(dz + o);
-    if (mask) {
-      v8f scale;
-      std::memcpy(&scale, mask + o, sizeof scale);
-      g *= scale;
-    }
-    v8u8 w8;
-    std::memcpy(&w8, winner + o, sizeof w8);
-    const v8i win = __builtin_convertvector(w8, v8i);
+    v8f g;
+    v8i win;
+    pooled_gradient8(dz, mask, winner, o, g, win);
     // cell 0-3 in scan order: + cin for the right column, + row for the lower row (kNoGradient,
     // 4, gives cell 0 as the scalar loop's cell[win & 3] does).
     const v8i origin = bases[w] + ((-(win & 1)) & cin) + ((-((win >> 1) & 1)) & row);

@@ -26,6 +26,9 @@
 
 namespace dkws::nn::detail {
 
+// A pool window's winner byte where its maximum is not positive: ReLU passes no gradient.
+constexpr uint8_t kNoGradient = 4;
+
 struct WinnerEntry {
   int32_t origin;  // the patch's first float in the padded input
   float g;         // dL/dy at that conv output
@@ -77,6 +80,21 @@ void winner_dgrad(float* __restrict dxp, ptrdiff_t row, const WinnerEntry* e, si
   }
 }
 
+// The pooled gradient of 8 channels from flat index o, times its dropout scale (mask bits, or no
+// mask), and the winning cells they go to (0-3 in scan order, or kNoGradient, 4).
+inline void pooled_gradient8(const float* __restrict dz, const uint32_t* __restrict mask,
+                             const uint8_t* __restrict winner, size_t o, v8f& g, v8i& win) {
+  g = load8(dz + o);
+  if (mask) {
+    v8f scale;
+    std::memcpy(&scale, mask + o, sizeof scale);
+    g *= scale;
+  }
+  v8u8 w8;
+  std::memcpy(&w8, winner + o, sizeof w8);
+  win = __builtin_convertvector(w8, v8i);
+}
+
 // One input channel (an AudioClassifier's first conv), 3x3 'same', out a multiple of 8: dw
 // [out][9] and db [out] accumulate g * patch over each pool window's winning cell, with g the
 // pooled gradient dz [n][oh][ow][out] times its dropout scale (mask bits, or none), and no
@@ -99,16 +117,10 @@ inline void winner_wgrad_one_channel(const float* __restrict xp, int n, int hp, 
         const float* top = xp + (size_t(i) * hp + 2 * size_t(r)) * wp;
         for (int q = 0; q < ow; ++q) {
           const size_t o = ((size_t(i) * oh + r) * ow + q) * out + c0;
-          v8f gv = load8(dz + o);
-          if (mask) {
-            v8f scale;
-            std::memcpy(&scale, mask + o, sizeof scale);
-            gv *= scale;
-          }
-          v8u8 w8;
-          std::memcpy(&w8, winner + o, sizeof w8);
-          const v8i win = __builtin_convertvector(w8, v8i);
-          gv = win < 4 ? gv : v8f{};
+          v8f gv;
+          v8i win;
+          pooled_gradient8(dz, mask, winner, o, gv, win);
+          gv = win != kNoGradient ? gv : v8f{};
           const v8i base = ((win & 2) << 1) | (win & 1);
           v4f sq[4];
           for (int u = 0; u < 4; ++u)
