@@ -53,7 +53,7 @@ inline void store8(int32_t* p, v8i v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// The low byte of each lane, for lanes holding 0-127. AVX-512 narrows in one instruction
+// The low byte of each lane, for lanes holding 0-255. AVX-512 narrows in one instruction
 // (vpmovdb); for AVX2 GCC builds the generic conversion from a lane-by-lane extract, shift and or
 // (the fused conv block's forward took twice as long as with AVX-512), so it packs there instead.
 inline v8u8 narrow_u8(v8i v) {

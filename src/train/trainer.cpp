@@ -118,8 +118,10 @@ class Trainer {
     return rec;
   }
   // Evaluation in the training batch size: the network's buffers keep one size. At 256 they grew
-  // from 32 to 256 items at every epoch's evaluation, and every growth is zero-filled (3 % of a
-  // sweep's time). An item's result does not depend on its batch, so the accuracies are the same.
+  // from 32 to 256 items at every epoch's evaluation, and every growth is zero-filled (about 1 %
+  // of a sweep's time). An item's result does not depend on its batch, so accuracies, which all
+  // decisions use, are the same; the reported loss is summed per batch and can move in its last
+  // digits.
   EvalResult eval(const FeatureSet& set) { return evaluate(net_, set, cfg_.train.batch_size); }
   // The rows this epoch trains on: the training split, with synthetic rows mixed in when asked.
   const FeatureSet& epoch_rows() {
