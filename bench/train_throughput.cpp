@@ -44,11 +44,6 @@ using namespace dkws::nn;
 namespace {
 
 constexpr int kBatch = 32, kFrames = 50, kCoeffs = 13, kClasses = 12;
-// Steps cycle through this many random batches, kws12's training split in size (2,860 clips), as
-// training does. Stepping on one fixed batch, a model memorises it and its values drift into the
-// subnormal range, which x86 computes slowly: ei_conv1d then ran 20 % slower after a second of
-// steps, which no real training run showed (tools/torch/train_throughput.py does the same).
-constexpr int kPool = 90;
 
 struct Model {
   std::string name;
@@ -95,16 +90,20 @@ double now_s() {
 // The batches every step draws from, in turn. With the kws12 data at hand (--data, default
 // ../shared/data) they are its training split's features, shuffled once and cut into batches of
 // kBatch, so the models train as they would in `dkws train`. Random inputs with random labels are
-// the fallback: on them the ReLU networks die (ac_mid: 70 % of its parameters get zero gradient
-// after 4,000 steps), which makes a training step cheaper in some places (fewer pool winners) and
-// dearer in others (Adam's moments decay into subnormal values) than real training.
+// the fallback: on them the ReLU networks die (ac_mid: 4,514 of its 6,468 Adam first moments were
+// subnormal after 4,000 steps, their gradients zero for hundreds of steps), which makes a training
+// step cheaper in some places (fewer pool winners) and dearer in others (subnormal arithmetic in
+// Adam) than real training.
 struct Pool {
   std::vector<Tensor> xs;
   std::vector<std::vector<int>> labels;
   std::string source;
 };
 
+// 90 batches, kws12's training split in size (2,860 clips). (One fixed batch gets memorised and
+// its values drift into the subnormal range: ei_conv1d ran 20 % slower after a second of steps.)
 Pool random_pool() {
+  constexpr int kPool = 90;
   Pool pool;
   Rng rng(7);
   for (int b = 0; b < kPool; ++b) {
@@ -287,6 +286,13 @@ nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms
   char tmpl[] = "/tmp/dkws-train-throughput-XXXXXX";
   if (!mkdtemp(tmpl)) return why = "mkdtemp failed", nlohmann::json::object();
   const std::filesystem::path dir = tmpl;
+  struct RemoveDir {  // on every return path, and if writing the pool throws
+    std::filesystem::path dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove_dir{dir};
   write_pool(pool, dir / "x.f32", dir / "y.i32");
   const std::string cmd = fmt::format(
       "{} {}/tools/torch/train_throughput.py --seconds {} --clock {} --spec '{}' --pool-x '{}' "
@@ -300,7 +306,6 @@ nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms
   size_t got;
   while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), got);
   const int status = pclose(p);
-  std::filesystem::remove_all(dir);
   // The result is the script's last line; anything before it is a warning worth showing on failure.
   std::string line, result;
   std::istringstream lines(out);
