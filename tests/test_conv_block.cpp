@@ -12,6 +12,7 @@
 #include "dkws/nn/layers.hpp"
 #include "dkws/nn/sequential.hpp"
 #include "nn/conv_block.hpp"
+#include "nn/conv_tiles.hpp"
 
 namespace dkws::nn {
 namespace {
@@ -74,7 +75,7 @@ void check_case(const Case& k, bool want_dx) {
   const ForwardContext ctx2{true, &r2};
   detail::ConvBlock2x2 block(*conv, k.rate);
   Tensor z, dx;
-  block.forward(x, z, ctx2);
+  block.forward(x.ptr(), x.shape, z, ctx2);
   ASSERT_EQ(z.shape, y4.shape);
   EXPECT_EQ(z.data, y4.data);
   EXPECT_EQ(r1.next_u64(), r2.next_u64()) << "the dropout draws differ";
@@ -117,6 +118,40 @@ TEST(ConvBlock, MatchesTheLayersOneByOne) {
   }
 }
 
+// One input channel along wide rows: the shared-input tile gives the general tile's bits, for
+// the kernel widths it is compiled for, 8 and 16 lane outputs and rows with remainder tiles.
+TEST(ConvTiles, OneChannelRowTileEqualsTheGeneralTile) {
+  Rng rng(21);
+  for (const int kw : {3, 5})
+    for (const int opad : {8, 16, 24})
+      for (const int w : {8, 13, 22}) {
+        SCOPED_TRACE(::testing::Message() << "kw " << kw << " opad " << opad << " w " << w);
+        const detail::ConvGeom g{2, 5, w, 1, 3, kw, 1, (kw - 1) / 2};
+        std::vector<float> xp(g.padded_size() + detail::ConvEngine::kSlack), wt(3 * kw * opad),
+            bias(opad);
+        for (auto* v : {&xp, &wt, &bias})
+          for (float& f : *v) f = float(rng.normal());
+        std::vector<float> shared(size_t(g.n) * g.h * g.w * opad, 0.f), general = shared;
+        const auto rows = [&](auto len, auto row1, std::vector<float>& y) {
+          detail::conv_forward_rows<decltype(len)::value, decltype(row1)::value>(
+              xp.data(), g, wt.data(), bias.data(), opad, y.data(), g.h, g.w);
+        };
+        if (kw == 3) {
+          rows(std::integral_constant<int, 3>{}, std::true_type{}, shared);
+          rows(std::integral_constant<int, 3>{}, std::false_type{}, general);
+        } else {
+          rows(std::integral_constant<int, 5>{}, std::true_type{}, shared);
+          rows(std::integral_constant<int, 5>{}, std::false_type{}, general);
+        }
+        EXPECT_EQ(shared, general);
+        // and they computed something: the first output is bias plus the window's products
+        float ref = bias[0];
+        for (int s = 0; s < 3; ++s)
+          for (int j = 0; j < kw; ++j) ref += xp[size_t(s) * g.wp() + j] * wt[(s * kw + j) * opad];
+        EXPECT_NEAR(shared[0], ref, 1e-4f);
+      }
+}
+
 TEST(ConvBlock, EvalModeHasNoDropout) {
   Rng init(1);
   auto conv = make_conv2d(4, 8, 3, 3);
@@ -125,7 +160,7 @@ TEST(ConvBlock, EvalModeHasNoDropout) {
   Tensor x({2, 6, 6, 4}), z, y1, y2, y3;
   fill_normal(x, init);
   const ForwardContext eval;
-  block.forward(x, z, eval);
+  block.forward(x.ptr(), x.shape, z, eval);
   auto relu = make_relu();
   auto pool = make_maxpool2d(2, false);
   conv->forward(x, y1, eval);

@@ -235,13 +235,13 @@ ConvGeom ConvBlock2x2::geom(const Shape& x) const {
   return {x[0], x[1], x[2], w[3], w[1], w[2], (w[1] - 1) / 2, (w[2] - 1) / 2};
 }
 
-void ConvBlock2x2::forward(const Tensor& x, Tensor& z, const ForwardContext& ctx) {
-  const ConvGeom g = geom(x.shape);
+void ConvBlock2x2::forward(const float* x, const Shape& shape, Tensor& z,
+                           const ForwardContext& ctx) {
+  const ConvGeom g = geom(shape);
   // No window reads an odd last row or column of the conv output, so those are not computed.
   y_.resize(size_t(g.n) * g.h * g.w * out_);
-  const ConvEngine::View y =
-      engine_.forward_view(x.ptr(), g, weight_->value.ptr(), bias_->value.ptr(), out_, g.h / 2 * 2,
-                           g.w / 2 * 2, y_.data());
+  const ConvEngine::View y = engine_.forward_view(x, g, weight_->value.ptr(), bias_->value.ptr(),
+                                                  out_, g.h / 2 * 2, g.w / 2 * 2, y_.data());
   const Pooled p{g.n, y.h, y.w, out_, y.row, y.item};
   resize_to(z, {g.n, p.oh(), p.ow(), out_});
   winner_.resize(p.size());

@@ -36,9 +36,11 @@ class ConvBlock2x2 {
   // `conv` is layers[first]; `dropout_rate` 0 when the block has no dropout.
   ConvBlock2x2(Layer& conv, float dropout_rate);
 
-  // x [N, H, W, in] -> z [N, H/2, W/2, out].
-  void forward(const Tensor& x, Tensor& z, const ForwardContext& ctx);
-  // Accumulates the conv's weight and bias gradients; writes dx when not null.
+  // x [N, H, W, in] (`shape`) -> z [N, H/2, W/2, out]. x is read during the call only (the
+  // conv keeps its own padded copy).
+  void forward(const float* x, const Shape& shape, Tensor& z, const ForwardContext& ctx);
+  // Accumulates the conv's weight and bias gradients; writes dx when not null. Of x only the
+  // shape is read: it may have no data.
   void backward(const Tensor& x, const Tensor& dz, Tensor* dx);
 
  private:

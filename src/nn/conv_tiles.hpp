@@ -16,10 +16,17 @@ namespace dkws::nn::detail {
 // off[r] is position r's window origin in the padded input (relative to a); each kernel row s is
 // a contiguous run of len floats there. All 8V lanes are stored (y rows are ldy >= 8V floats wide;
 // padding lanes are the caller's to ignore).
-template <int R, int V, int LEN>
+//
+// ROW1: one input channel, and the R positions neighbours along an image row (off[r] = r), so
+// position r's run is a[s*aseg + r ...]. Neighbours share all but one input of each run: each
+// input is broadcast once and multiplied into every position whose run holds it, R + LEN - 1
+// broadcasts per kernel row instead of R * LEN (an AudioClassifier's first block was bound by
+// them). Each accumulator takes the same products in the same order either way: the same bits.
+template <int R, int V, int LEN, bool ROW1 = false>
 inline void conv_tile(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t aseg, int len_rt,
                       const float* __restrict b, ptrdiff_t bseg, int ldb,
                       const float* __restrict bias, float* __restrict y, int ldy) {
+  static_assert(!ROW1 || LEN > 0, "the shared-input order needs the run length at compile time");
   // LEN > 0 fixes the run length at compile time, so short runs (one input channel) unroll fully.
   const int len = LEN > 0 ? LEN : len_rt;
   v8f acc[R][V];
@@ -27,17 +34,32 @@ inline void conv_tile(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t 
     const v8f bv = load8(bias + 8 * v);
     for (int r = 0; r < R; ++r) acc[r][v] = bv;
   }
-  for (int s = 0; s < nseg; ++s) {
-    const float* __restrict ar[R];
-    for (int r = 0; r < R; ++r) ar[r] = a + off[r] + s * aseg;
-    const float* __restrict bs = b + s * bseg;
+  if constexpr (ROW1) {
+    for (int s = 0; s < nseg; ++s) {
+      const float* __restrict as = a + s * aseg;
+      v8f bj[LEN][V];
+      for (int j = 0; j < LEN; ++j)
+        for (int v = 0; v < V; ++v) bj[j][v] = load8(b + s * bseg + ptrdiff_t(j) * ldb + 8 * v);
+      for (int t = 0; t < R + LEN - 1; ++t) {
+        const float xv = as[t];
+        for (int j = 0; j < LEN; ++j)  // position t - j reads input t as its tap j
+          if (t - j >= 0 && t - j < R)
+            for (int v = 0; v < V; ++v) acc[t - j][v] = madd(xv, bj[j][v], acc[t - j][v]);
+      }
+    }
+  } else {
+    for (int s = 0; s < nseg; ++s) {
+      const float* __restrict ar[R];
+      for (int r = 0; r < R; ++r) ar[r] = a + off[r] + s * aseg;
+      const float* __restrict bs = b + s * bseg;
 #pragma GCC unroll 4
-    for (int j = 0; j < len; ++j) {
-      v8f bj[V];
-      for (int v = 0; v < V; ++v) bj[v] = load8(bs + ptrdiff_t(j) * ldb + 8 * v);
-      for (int r = 0; r < R; ++r) {
-        const float xv = ar[r][j];
-        for (int v = 0; v < V; ++v) acc[r][v] = madd(xv, bj[v], acc[r][v]);
+      for (int j = 0; j < len; ++j) {
+        v8f bj[V];
+        for (int v = 0; v < V; ++v) bj[v] = load8(bs + ptrdiff_t(j) * ldb + 8 * v);
+        for (int r = 0; r < R; ++r) {
+          const float xv = ar[r][j];
+          for (int v = 0; v < V; ++v) acc[r][v] = madd(xv, bj[v], acc[r][v]);
+        }
       }
     }
   }
@@ -58,7 +80,7 @@ constexpr int kFlatTile = 6;
 #endif
 
 // All output lane chunks (16 wide, then 8) of R positions; y rows are opad wide.
-template <int R, int LEN>
+template <int R, int LEN, bool ROW1 = false>
 inline void conv_tile_all(const float* a, const ptrdiff_t* off, int nseg, ptrdiff_t aseg, int len,
                           const float* b, int opad, const float* bias, float* y) {
   const ptrdiff_t bseg = ptrdiff_t(len) * opad;
@@ -66,15 +88,19 @@ inline void conv_tile_all(const float* a, const ptrdiff_t* off, int nseg, ptrdif
   for (; oc + 16 <= opad; oc += 16) {
     if constexpr (R > kMaxWideTile) {  // 7 or 8 positions without AVX-512: two tiles
       constexpr int R1 = R / 2;
-      conv_tile<R1, 2, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
-      conv_tile<R - R1, 2, LEN>(a, off + R1, nseg, aseg, len, b + oc, bseg, opad, bias + oc,
-                                y + R1 * opad + oc, opad);
+      conv_tile<R1, 2, LEN, ROW1>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc,
+                                  opad);
+      // (with ROW1 the second tile's positions start R1 inputs on: off[R1] = R1)
+      conv_tile<R - R1, 2, LEN, ROW1>(ROW1 ? a + R1 : a, off + R1, nseg, aseg, len, b + oc, bseg,
+                                      opad, bias + oc, y + R1 * opad + oc, opad);
     } else {
-      conv_tile<R, 2, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+      conv_tile<R, 2, LEN, ROW1>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc,
+                                 opad);
     }
   }
   if (oc < opad)
-    conv_tile<R, 1, LEN>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc, opad);
+    conv_tile<R, 1, LEN, ROW1>(a, off, nseg, aseg, len, b + oc, bseg, opad, bias + oc, y + oc,
+                               opad);
 }
 
 // Output positions are taken kFlatTile at a time in flat (item, row, column) order, so narrow
@@ -130,7 +156,8 @@ inline void conv_forward_flat(const float* xp, const ConvGeom& g, const float* w
 
 // Wide images: tiles of 8 neighbours along each image row, whose windows are a fixed step (the
 // input channel count) apart, then one tile for the row's remainder. Rows < oh, columns < ow.
-template <int LEN>
+// ROW1: one input channel (conv_tile's shared-input order).
+template <int LEN, bool ROW1>
 inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* wt,
                               const float* bias, int opad, float* y, int oh, int ow) {
   const int len = g.kw * g.c;
@@ -143,30 +170,31 @@ inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* w
       float* yr = y + (ptrdiff_t(i) * oh + r) * ow * opad;
       int q = 0;
       for (; q + 8 <= ow; q += 8)
-        conv_tile_all<8, LEN>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
+        conv_tile_all<8, LEN, ROW1>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias,
+                                    yr + q * opad);
       const float* aq = a + q * g.c;
       float* yq = yr + q * opad;
       switch (ow - q) {
         case 7:
-          conv_tile_all<7, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<7, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 6:
-          conv_tile_all<6, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<6, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 5:
-          conv_tile_all<5, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<5, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 4:
-          conv_tile_all<4, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<4, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 3:
-          conv_tile_all<3, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<3, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 2:
-          conv_tile_all<2, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<2, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         case 1:
-          conv_tile_all<1, LEN>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+          conv_tile_all<1, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
           break;
         default:
           break;
@@ -177,8 +205,10 @@ inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* w
 template <int LEN>
 inline void conv_forward_len(const float* xp, const ConvGeom& g, const float* wt, const float* bias,
                              int opad, float* y, int oh, int ow) {
-  if (ow >= 8)
-    conv_forward_rows<LEN>(xp, g, wt, bias, opad, y, oh, ow);
+  if (ow >= 8 && LEN > 0 && g.c == 1)
+    conv_forward_rows<LEN, LEN != 0>(xp, g, wt, bias, opad, y, oh, ow);
+  else if (ow >= 8)
+    conv_forward_rows<LEN, false>(xp, g, wt, bias, opad, y, oh, ow);
   else
     conv_forward_flat<LEN>(xp, g, wt, bias, opad, y, oh, ow);
 }

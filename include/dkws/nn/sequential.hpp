@@ -43,7 +43,8 @@ class Sequential {
   double macs_per_item(const Shape& in) const;
   // Conv2D -> ReLU -> MaxPool2D(2, 'valid') [-> Dropout] runs as one fused step (conv_block.hpp):
   // forward bit-exact with the layers one by one, gradients equal to float rounding; on by
-  // default. Its inner activations are not kept, so callers of activation() turn it off.
+  // default. Its inner activations are not kept (nor a leading reshape's output when a block
+  // follows it), so callers of activation() turn it off.
   void set_fused_blocks(bool on) { fuse_blocks_ = on; }
   bool fused_blocks() const { return fuse_blocks_; }
   // Activation output of layer i from the last forward (with fused blocks off).
