@@ -1,21 +1,21 @@
 // Single-thread training throughput (forward + backward + Adam step, batch 32, train mode) of the
 // KWS models on kws12's training features (random inputs without the data), against PyTorch on
 // the identical architecture and the same batches in the same run (tools/torch/train_throughput.py
-// via popen). GFLOP/s counts 2 flops per multiply-accumulate
-// and 3x the forward MACs for a training step (forward, weight gradient, input gradient): the
-// work of a dense implementation. dkws's fused conv blocks skip part of it (conv outputs no pool
-// window reads, gradients of cells that did not win their pool window; src/nn/conv_block.hpp), so
-// this dense-equivalent rate can exceed the core's peak; --unfused shows the dense path's rate.
-// Times are the timing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so
-// other jobs on a shared machine do not count against either side; --wall uses the wall clock.
-// Usage: train_throughput [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH]
+// --serve, behind pipes: each side gets three windows of training, taken in turn, and its best
+// counts). GFLOP/s counts 2 flops per multiply-accumulate and 3x the forward MACs for a training
+// step (forward, weight gradient, input gradient): the work of a dense implementation. dkws's fused
+// conv blocks skip part of it (conv outputs no pool window reads, gradients of cells that did not
+// win their pool window; src/nn/conv_block.hpp), so this dense-equivalent rate can exceed the
+// core's peak; --unfused shows the dense path's rate. Times are the timing thread's CPU time
+// (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so other jobs on a shared machine do not
+// count against either side; --wall uses the wall clock. Usage: train_throughput [--seconds S]
+// [--no-torch] [--layers] [--wall] [--python PATH]
 //                         [--peak GFLOPS] [--model NAME] [--unfused] [--data DIR | --random]
 //   --layers adds a per-layer forward/backward time breakdown of each dkws model (the layers one
 //   by one, as with fused blocks off); --model runs
 //   one model only (e.g. under valgrind --tool=callgrind). --unfused also times each model with
 //   Sequential's fused conv blocks off (the layers one by one) and prints the speedup.
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -23,10 +23,13 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -190,21 +193,26 @@ struct Bench {
   }
 };
 
-// Best of three timed runs of `seconds`/3 each, after a warm-up that sizes every buffer.
-double samples_per_second(Bench& b, double seconds) {
-  for (int i = 0; i < 20; ++i) b.step();
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    long steps = 0;
-    const double t0 = now_s();
-    double t = 0;
-    while (t < seconds / 3) {
-      for (int i = 0; i < 10; ++i) b.step();
-      steps += 10;
-      t = now_s() - t0;
-    }
-    best = std::max(best, double(steps) * kBatch / t);
+// Samples/s over steps (10 at a time) for about `seconds`.
+double window(Bench& b, double seconds) {
+  long steps = 0;
+  const double t0 = now_s();
+  double t = 0;
+  while (t < seconds) {
+    for (int i = 0; i < 10; ++i) b.step();
+    steps += 10;
+    t = now_s() - t0;
   }
+  return double(steps) * kBatch / t;
+}
+
+constexpr int kWarmup = 20, kWindows = 3;
+
+// Best of three windows of `seconds`/3 each, after a warm-up that sizes every buffer.
+double samples_per_second(Bench& b, double seconds) {
+  for (int i = 0; i < kWarmup; ++i) b.step();
+  double best = 0;
+  for (int rep = 0; rep < kWindows; ++rep) best = std::max(best, window(b, seconds / kWindows));
   return best;
 }
 
@@ -277,51 +285,106 @@ std::pair<double, std::string> core_peak() {
                             peak * 1e-9, g_wall ? "wall-clock time" : "thread CPU time")};
 }
 
-// Runs the torch script on the same specs; returns name -> {params, samples_per_s}, or an empty
-// object with the reason in `why`.
-nlohmann::json run_torch(const std::string& python, const std::vector<Model>& ms, double seconds,
-                         const Pool& pool, std::string& why) {
-  nlohmann::json specs = nlohmann::json::array();
-  for (const Model& m : ms) specs.push_back(spec_json(m));
-  char tmpl[] = "/tmp/dkws-train-throughput-XXXXXX";
-  if (!mkdtemp(tmpl)) return why = "mkdtemp failed", nlohmann::json::object();
-  const std::filesystem::path dir = tmpl;
-  struct RemoveDir {  // on every return path, and if writing the pool throws
-    std::filesystem::path dir;
-    ~RemoveDir() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
+// The torch script in --serve mode behind two pipes, on the same specs and batches: it trains a
+// window at a time on request, so the two sides' windows can alternate. (This VM's speed drifts
+// by 10-20 % over tens of seconds; with each side timed in one stretch, the ratio moved with it.)
+class TorchServer {
+ public:
+  TorchServer(const std::string& python, const std::vector<Model>& ms, const Pool& pool) {
+    nlohmann::json specs = nlohmann::json::array();
+    for (const Model& m : ms) specs.push_back(spec_json(m));
+    char tmpl[] = "/tmp/dkws-train-throughput-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+      why_ = "mkdtemp failed";
+      return;
     }
-  } remove_dir{dir};
-  write_pool(pool, dir / "x.f32", dir / "y.i32");
-  const std::string cmd = fmt::format(
-      "{} {}/tools/torch/train_throughput.py --seconds {} --clock {} --spec '{}' --pool-x '{}' "
-      "--pool-y '{}'",
-      python, DKWS_SOURCE_DIR, seconds, g_wall ? "wall" : "thread", specs.dump(),
-      (dir / "x.f32").string(), (dir / "y.i32").string());
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return why = "popen failed", nlohmann::json::object();
-  std::array<char, 4096> buf;
-  size_t got;
-  while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), got);
-  const int status = pclose(p);
-  // The result is the script's last line; anything before it is a warning worth showing on failure.
-  std::string line, result;
-  std::istringstream lines(out);
-  while (std::getline(lines, line))
-    if (!line.empty() && line[0] == '{') result = line;
-  nlohmann::json j = nlohmann::json::parse(result, nullptr, false);
-  if (status != 0 || j.is_discarded() || !j.contains("models")) {
-    why = out.empty() ? "no output" : out.substr(0, 300);
-    while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
-    return nlohmann::json::object();
+    dir_ = tmpl;
+    write_pool(pool, dir_ / "x.f32", dir_ / "y.i32");
+    const std::string cmd = fmt::format(
+        "exec {} {}/tools/torch/train_throughput.py --serve --clock {} --spec '{}' --pool-x '{}' "
+        "--pool-y '{}' 2>&1",
+        python, DKWS_SOURCE_DIR, g_wall ? "wall" : "thread", specs.dump(),
+        (dir_ / "x.f32").string(), (dir_ / "y.i32").string());
+    int down[2], up[2];  // requests to the script, its answers back
+    if (pipe(down) != 0 || pipe(up) != 0) {
+      why_ = "pipe failed";
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(down[0], 0);
+      dup2(up[1], 1);
+      for (const int fd : {down[0], down[1], up[0], up[1]}) close(fd);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(down[0]);
+    close(up[1]);
+    if (pid_ < 0) {
+      close(down[1]);
+      close(up[0]);
+      why_ = "fork failed";
+      return;
+    }
+    to_ = fdopen(down[1], "w");
+    from_ = fdopen(up[0], "r");
+    const nlohmann::json hello = answer();
+    if (hello.contains("torch")) version_ = hello["torch"];
   }
-  nlohmann::json by_name = nlohmann::json::object();
-  for (const auto& m : j["models"]) by_name[m["name"].get<std::string>()] = m;
-  by_name["_version"] = j["torch"];
-  return by_name;
-}
+  ~TorchServer() {
+    if (to_) std::fclose(to_);  // end of input: the script returns
+    if (from_) std::fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  TorchServer(const TorchServer&) = delete;
+  TorchServer& operator=(const TorchServer&) = delete;
+
+  bool ok() const { return !version_.empty() && why_.empty(); }
+  const std::string& version() const { return version_; }
+  const std::string& why() const { return why_; }
+
+  // One window of about `seconds` of model `name`'s training: {name, params, samples_per_s}, or
+  // an empty object (why() says what went wrong).
+  nlohmann::json window(const std::string& name, double seconds) {
+    if (!ok()) return nlohmann::json::object();
+    fmt::print(to_, "{}\n", nlohmann::json{{"name", name}, {"seconds", seconds}}.dump());
+    std::fflush(to_);
+    nlohmann::json j = answer();
+    return j.contains("samples_per_s") ? j : nlohmann::json::object();
+  }
+
+ private:
+  // The next JSON line; anything else before it (a warning, a traceback) is kept for why().
+  nlohmann::json answer() {
+    std::string other;
+    char* line = nullptr;
+    size_t cap = 0;
+    nlohmann::json j = nlohmann::json::object();
+    while (from_ && getline(&line, &cap, from_) > 0) {
+      if (line[0] == '{') {
+        j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_discarded()) break;
+      }
+      other += line;
+    }
+    std::free(line);
+    if (j.is_discarded() || j.empty()) {
+      why_ = other.empty() ? "no output" : other.substr(0, 300);
+      while (!why_.empty() && std::isspace(static_cast<unsigned char>(why_.back())))
+        why_.pop_back();
+      return nlohmann::json::object();
+    }
+    return j;
+  }
+
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+  std::string version_, why_;
+};
 
 }  // namespace
 
@@ -374,35 +437,46 @@ int main(int argc, char** argv) {
   const bool have_data =
       std::filesystem::exists(std::filesystem::path(data) / "speech_commands_v2_test");
   const Pool pool = !random && have_data ? kws12_pool(data) : random_pool();
-  std::string why;
-  const nlohmann::json t =
-      torch ? run_torch(python, ms, seconds, pool, why) : nlohmann::json::object();
-  if (!torch) why = "skipped (--no-torch)";
-  const bool have_torch = !t.empty();
+  std::unique_ptr<TorchServer> server;
+  if (torch) server = std::make_unique<TorchServer>(python, ms, pool);
+  bool have_torch = server && server->ok();
 
   fmt::print(
       "training step = forward + backward + Adam, batch {}, train mode, one thread, "
-      "{:.1f} s per model, {}\n{}\n",
-      kBatch, seconds, g_wall ? "wall-clock time" : "thread CPU time", assumption);
+      "{:.1f} s per model and side: {} windows, dkws's and torch's in turn, best of each; {}\n{}\n",
+      kBatch, seconds, kWindows, g_wall ? "wall-clock time" : "thread CPU time", assumption);
   fmt::print("batches: {}{}\n", pool.source,
              random || have_data ? "" : " (no kws12 data at " + data + ")");
-  fmt::print("{}\n", have_torch ? "torch " + t["_version"].get<std::string>() +
-                                      " (torch.set_num_threads(1))"
-                                : "torch unavailable: " + why);
+  fmt::print("{}\n", have_torch
+                         ? "torch " + server->version() + " (torch.set_num_threads(1))"
+                         : "torch unavailable: " +
+                               (server ? server->why() : std::string("skipped (--no-torch)")));
   fmt::print("{:<10} {:>7} {:>10} {:>13} {:>13} {:>7} {:>8} {:>7}\n", "model", "params",
              "MFLOP/item", "dkws samp/s", "torch samp/s", "ratio", "GFLOP/s*", "% peak*");
   for (const Model& m : ms) {
     Bench b(m.spec, pool);
-    const double sps = samples_per_second(b, seconds);
+    for (int i = 0; i < kWarmup; ++i) b.step();
+    double sps = 0, tsps = 0;
+    size_t tparams = 0;
+    for (int rep = 0; rep < kWindows; ++rep) {
+      sps = std::max(sps, window(b, seconds / kWindows));
+      if (!have_torch) continue;
+      const nlohmann::json t = server->window(m.name, seconds / kWindows);
+      if (t.empty()) {
+        have_torch = false;
+        fmt::print("torch failed: {}\n", server->why());
+        continue;
+      }
+      tsps = std::max(tsps, t["samples_per_s"].get<double>());
+      tparams = t["params"].get<size_t>();
+    }
     const double flops = 2 * 3 * b.net.macs_per_item({kBatch, kFrames * kCoeffs});
     const size_t params = b.net.count_params();
     std::string ts = "-", ratio = "-";
-    if (have_torch && t.contains(m.name)) {
-      const double tsps = t[m.name]["samples_per_s"];
+    if (have_torch) {
       ts = fmt::format("{:.0f}", tsps);
       ratio = fmt::format("{:.1f}x", sps / tsps);
-      if (t[m.name]["params"].get<size_t>() != params)
-        ratio += fmt::format(" (torch params {}!)", t[m.name]["params"].get<size_t>());
+      if (tparams != params) ratio += fmt::format(" (torch params {}!)", tparams);
     }
     fmt::print("{:<10} {:>7} {:>10.3f} {:>13.0f} {:>13} {:>7} {:>8.2f} {:>6.1f}%\n", m.name, params,
                flops * 1e-6, sps, ts, ratio, sps * flops * 1e-9, 100 * sps * flops / peak);

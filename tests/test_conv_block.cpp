@@ -13,6 +13,8 @@
 #include "dkws/nn/sequential.hpp"
 #include "nn/conv_block.hpp"
 #include "nn/conv_tiles.hpp"
+#include "nn/conv_winograd.hpp"
+#include "nn/layer_util.hpp"
 
 namespace dkws::nn {
 namespace {
@@ -150,6 +152,37 @@ TEST(ConvTiles, OneChannelRowTileEqualsTheGeneralTile) {
           for (int j = 0; j < kw; ++j) ref += xp[size_t(s) * g.wp() + j] * wt[(s * kw + j) * opad];
         EXPECT_NEAR(shared[0], ref, 1e-4f);
       }
+}
+
+// Conv2D's forward where Winograd's F(2x2, 3x3) applies (3x3, 8 or more input channels), odd
+// and even sizes, channel counts that are not a multiple of 8, against the reference loops; and
+// a batch of one gives the same bits as the same item in a batch of three.
+TEST(ConvWinograd, Conv2DForwardMatchesTheReferenceLoops) {
+  struct Shape4 {
+    int h, w, in, out;
+  };
+  for (const Shape4 k :
+       {Shape4{6, 4, 8, 16}, Shape4{5, 7, 12, 5}, Shape4{25, 6, 8, 16}, Shape4{12, 3, 16, 24},
+        Shape4{1, 6, 8, 8}, Shape4{7, 1, 9, 3}, Shape4{3, 3, 32, 40}}) {
+    SCOPED_TRACE(::testing::Message() << k.h << "x" << k.w << " " << k.in << "->" << k.out);
+    ASSERT_TRUE(detail::WinogradConv::applies({3, k.h, k.w, k.in, 3, 3, 1, 1}));
+    Rng init(4), data(8);
+    auto conv = make_conv2d(k.in, k.out, 3, 3);
+    conv->init(init);
+    for (float& b : conv->params()[1]->value.data) b = float(init.uniform(-0.3, 0.3));
+    Tensor x({3, k.h, k.w, k.in}), y, ref;
+    fill_normal(x, data);
+    const ForwardContext eval{false, nullptr};
+    conv->forward(x, y, eval);
+    detail::use_reference_kernels = true;
+    conv->forward(x, ref, eval);
+    detail::use_reference_kernels = false;
+    EXPECT_LT(rel_diff(y, ref), 2e-6);
+    Tensor one({1, k.h, k.w, k.in}), y1;
+    std::copy_n(x.ptr() + x.per_item(), x.per_item(), one.ptr());
+    conv->forward(one, y1, eval);
+    EXPECT_TRUE(std::equal(y1.data.begin(), y1.data.end(), y.data.begin() + y.per_item()));
+  }
 }
 
 TEST(ConvBlock, EvalModeHasNoDropout) {

@@ -1,6 +1,7 @@
 // The training loop on a small synthetic task: it learns, it is deterministic for a seed, it keeps
 // the best-validation checkpoint, and the model file reproduces outputs bit for bit.
 #include <cstring>
+#include <limits>
 
 #include "dkws/error.hpp"
 #include "dkws/model_file.hpp"
@@ -190,6 +191,38 @@ TEST(ModelFile, AdamStateRoundTripIsBitExact) {
   bad["m"][0] = "AAA=";  // 2 bytes: not whole floats
   nn::Adam other(a.params(), 0.01f);
   EXPECT_THROW(other.load_state(bad), Error);
+}
+
+// A dead unit's moments decay into the subnormal range, where x86 arithmetic is slow: Adam
+// flushes them to zero instead (and leaves the caller's floating-point mode as it was), while
+// normal moments update as before.
+TEST(Adam, FlushesSubnormalMomentsToZero) {
+  nn::Param p("w", {2});
+  p.value.data = {0.5f, 0.5f};
+  p.grad.data = {0.f, 0.f};
+  nn::Adam adam({&p}, 0.01f);
+  const float tiny = 1e-39f, normal = 1e-3f;  // 1e-39 is under FLT_MIN (1.18e-38)
+  ASSERT_LT(tiny, std::numeric_limits<float>::min());
+  nlohmann::json state = adam.state();
+  const float m[2] = {tiny, normal}, v[2] = {tiny, normal};
+  state["m"][0] = base64_encode(m, sizeof m);
+  state["v"][0] = base64_encode(v, sizeof v);
+  adam.load_state(state);
+  adam.step();
+  const auto moments = [&](const char* key) {
+    const auto bytes = base64_decode(adam.state()[key][0].get<std::string>());
+    std::vector<float> out(bytes.size() / sizeof(float));
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  };
+  EXPECT_EQ(moments("m")[0], 0.f) << "a subnormal first moment is flushed";
+  EXPECT_EQ(moments("v")[0], 0.f) << "a subnormal second moment is flushed";
+  EXPECT_EQ(moments("m")[1], 0.9f * normal);
+  EXPECT_EQ(moments("v")[1], 0.999f * normal);
+  EXPECT_EQ(p.value.data[0], 0.5f);
+  EXPECT_LT(p.value.data[1], 0.5f);
+  volatile float sub = tiny;  // the caller's mode is back: subnormals survive out here
+  EXPECT_GT(sub * 0.5f, 0.f);
 }
 
 TEST(ModelFile, CorruptFilesGiveClearErrors) {

@@ -8,7 +8,38 @@
 #include "dkws/nn/optim.hpp"
 #include "dkws/util.hpp"
 
+#if defined(__x86_64__) || defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 namespace dkws::nn {
+namespace {
+
+// The moments of a parameter whose gradient stays zero (a dead unit, common in ReLU networks)
+// decay through the subnormal range, v for about 16,000 steps (x 0.999 a step from 2^-126 down to
+// 2^-149), and x86 takes a microcode assist of about a hundred cycles for every subnormal operand
+// or result: in training, Adam's step took twice its time (ac_mid: 12.7 against 6.6 us a step).
+// So the step runs with subnormals flushed to zero (MXCSR's FTZ and DAZ bits, what
+// torch.set_flush_denormal(True) sets), and restores the caller's mode. What that drops is below
+// any weight's rounding: a subnormal m moves a weight by under lr * 2^-126 / eps = 6e-33 (lr
+// 0.005, eps 1e-8); a subnormal v changes sqrt(v) + eps by under 2^-63, far under eps's ulp.
+class FlushSubnormals {
+ public:
+#if defined(__x86_64__) || defined(__SSE__)
+  FlushSubnormals() : saved_(_mm_getcsr()) {
+    _mm_setcsr(saved_ | kFtzDaz);
+  }
+  ~FlushSubnormals() {
+    _mm_setcsr(saved_);
+  }
+
+ private:
+  static constexpr unsigned kFtzDaz = 0x8040;  // flush-to-zero (bit 15), denormals-are-zero (6)
+  unsigned saved_;
+#endif
+};
+
+}  // namespace
 
 Adam::Adam(std::vector<Param*> params, float lr, float beta1, float beta2, float eps)
     : params_(std::move(params)), lr_(lr), b1_(beta1), b2_(beta2), eps_(eps) {
@@ -19,6 +50,7 @@ Adam::Adam(std::vector<Param*> params, float lr, float beta1, float beta2, float
 }
 
 void Adam::step() {
+  [[maybe_unused]] const FlushSubnormals flush;
   ++t_;
   const float bias1 = 1.f - std::pow(b1_, float(t_));
   const float bias2_sqrt = std::sqrt(1.f - std::pow(b2_, float(t_)));

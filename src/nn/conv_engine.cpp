@@ -10,14 +10,14 @@ void ConvEngine::forward(const float* x, const ConvGeom& g, const float* w, cons
                          int out, float* y) {
   if (PlanarConv::applies(g, out))
     return planar_.forward(xpad_.fill(x, g, kSlack), g, w, bias, out, y);
-  conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, g.h, g.w);
+  forward_conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, g.h, g.w);
 }
 
 ConvEngine::View ConvEngine::forward_view(const float* x, const ConvGeom& g, const float* w,
                                           const float* bias, int out, int oh, int ow, float* y) {
   if (PlanarConv::applies(g, out))
     return planar_view(planar_.forward_grid(xpad_.fill(x, g, kSlack), g, w, bias, out), g, out);
-  const auto [h, wd] = conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, oh, ow);
+  const auto [h, wd] = forward_conv(xpad_.fill(x, g, kSlack), g, w, bias, out, y, oh, ow);
   return {y, h, wd, size_t(wd) * out, size_t(h) * wd * out};
 }
 
@@ -83,12 +83,23 @@ void ConvEngine::input_grad(const ConvGeom& g, const float* w, int out, const fl
   conv(dypad_.fill(dy, gd), gd, wf_.data(), zero_.data(), g.c, dx, g.h, g.w);
 }
 
-std::pair<int, int> ConvEngine::conv(const float* xp, const ConvGeom& g, const float* w,
-                                     const float* bias, int out, float* y, int oh, int ow) {
-  if (prefer_dot(g, out)) {
-    conv_dot_rows(xp, g, w, bias, out, y);
-    return {g.h, g.w};
+std::pair<int, int> ConvEngine::forward_conv(const float* xp, const ConvGeom& g, const float* w,
+                                             const float* bias, int out, float* y, int oh, int ow) {
+  if (!WinogradConv::applies(g) || oh < 2 || ow < 2) return conv(xp, g, w, bias, out, y, oh, ow);
+  const int opad = round_up8(out);
+  const size_t positions = size_t(g.n) * oh * ow;
+  if (opad != out) ywide_.resize(positions * opad);
+  float* yw = opad == out ? y : ywide_.data();
+  winograd_.forward(xp, g, w, bias, out, opad, yw, oh, ow);
+  if (oh % 2 || ow % 2) {
+    pack_weights(g, w, bias, out);
+    conv_forward_edges(xp, g, wt_.data(), bias_.data(), opad, yw, oh, ow, edge_);
   }
+  if (opad != out) compact_rows(ywide_.data(), positions, opad, out, y);
+  return {oh, ow};
+}
+
+void ConvEngine::pack_weights(const ConvGeom& g, const float* w, const float* bias, int out) {
   const int opad = round_up8(out), taps = g.kh * g.kw * g.c;
   // wt[t][o] = w[o][t]; padding lanes are zero.
   zero_floats(wt_, size_t(taps) * opad);
@@ -96,6 +107,16 @@ std::pair<int, int> ConvEngine::conv(const float* xp, const ConvGeom& g, const f
     for (int t = 0; t < taps; ++t) wt_[size_t(t) * opad + o] = w[size_t(o) * taps + t];
   bias_.assign(opad, 0.f);
   std::copy(bias, bias + out, bias_.begin());
+}
+
+std::pair<int, int> ConvEngine::conv(const float* xp, const ConvGeom& g, const float* w,
+                                     const float* bias, int out, float* y, int oh, int ow) {
+  if (prefer_dot(g, out)) {
+    conv_dot_rows(xp, g, w, bias, out, y);
+    return {g.h, g.w};
+  }
+  const int opad = round_up8(out);
+  pack_weights(g, w, bias, out);
   if (opad == out) {
     conv_forward_packed(xp, g, wt_.data(), bias_.data(), opad, y, oh, ow);
     return {oh, ow};

@@ -16,6 +16,9 @@
 //   input gradient is a 'same' convolution of the padded upstream gradient with the kernel flipped
 //   and in/out swapped, so it reuses the forward code.
 // - One input channel with 1, 2 or 4 outputs takes the planar kernels instead (conv_planar.hpp).
+// - The forward pass of a 3x3 kernel over 8 or more input channels runs Winograd's F(2x2, 3x3)
+//   (conv_winograd.hpp): 16 products per 2x2 outputs and channel pair instead of 36, on the same
+//   register tile; an odd last row or column is taken directly (conv_forward_edges).
 // The tiles are in conv_tiles.hpp. The reference loops live next to each layer (conv1d.cpp,
 // conv2d.cpp); the tests run both paths.
 #pragma once
@@ -25,6 +28,7 @@
 
 #include "nn/conv_geom.hpp"
 #include "nn/conv_planar.hpp"
+#include "nn/conv_winograd.hpp"
 
 namespace dkws::nn::detail {
 
@@ -76,6 +80,12 @@ class ConvEngine {
     return {grid, g.h, g.w, size_t(g.wp()) * out, size_t(g.hp()) * g.wp() * out};
   }
   void input_grad(const ConvGeom& g, const float* w, int out, const float* dy, float* dx);
+  // The forward pass's conv: Winograd's F(2x2, 3x3) where it applies (conv_winograd.hpp), else
+  // conv().
+  std::pair<int, int> forward_conv(const float* xp, const ConvGeom& g, const float* w,
+                                   const float* bias, int out, float* y, int oh, int ow);
+  // wt_ [kh*kw*c][opad] and bias_ [opad] from w [out][kh][kw][c] and bias [out].
+  void pack_weights(const ConvGeom& g, const float* w, const float* bias, int out);
   // y [n][oh][ow][out] = 'same' conv of the padded xp with w [out][kh][kw][g.c] plus bias, rows
   // < oh and columns < ow (or the whole image, as the returned extent says).
   std::pair<int, int> conv(const float* xp, const ConvGeom& g, const float* w, const float* bias,
@@ -85,7 +95,8 @@ class ConvEngine {
 
   PaddedBuffer xpad_, dypad_;
   PlanarConv planar_;
-  std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_, dyd_;
+  WinogradConv winograd_;
+  std::vector<float> wt_, bias_, dyw_, dwt_, wf_, zero_, ywide_, dyd_, edge_;
 };
 
 }  // namespace dkws::nn::detail

@@ -1,9 +1,10 @@
 // The register tiles of the channels-last 'same' convolution (conv_engine.hpp says how they fit
-// together). Only conv_engine.cpp includes this.
+// together). Only the conv engine's sources (conv_engine.cpp, conv_winograd.cpp) include this.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "nn/conv_geom.hpp"
 #include "nn/madd.hpp"
@@ -200,6 +201,65 @@ inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* w
           break;
       }
     }
+}
+
+// The outputs of an odd last row and an odd last column (of rows < oh, columns < ow), which the
+// 2x2 blocks of conv_winograd.hpp leave out: direct, as conv_forward_flat takes them, kFlatTile
+// positions at a time through `scratch`, then copied to their places in y [n][oh][ow][opad].
+inline void conv_forward_edges(const float* xp, const ConvGeom& g, const float* wt,
+                               const float* bias, int opad, float* y, int oh, int ow,
+                               std::vector<float>& scratch) {
+  constexpr int R = kFlatTile;
+  const int len = g.kw * g.c;
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
+  scratch.resize(size_t(R) * opad);
+  ptrdiff_t off[R], at[R];  // window origins in xp; output positions in y
+  int count = 0;
+  const auto flush = [&] {
+    switch (count) {
+      case 8:
+        conv_tile_all<8, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 7:
+        conv_tile_all<7, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 6:
+        conv_tile_all<6, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 5:
+        conv_tile_all<5, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 4:
+        conv_tile_all<4, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 3:
+        conv_tile_all<3, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 2:
+        conv_tile_all<2, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      case 1:
+        conv_tile_all<1, 0>(xp, off, g.kh, aseg, len, wt, opad, bias, scratch.data());
+        break;
+      default:
+        break;
+    }
+    for (int k = 0; k < count; ++k)
+      std::memcpy(y + at[k] * opad, scratch.data() + k * opad, size_t(opad) * sizeof(float));
+    count = 0;
+  };
+  const auto add = [&](int i, int r, int q) {
+    off[count] = i * item + r * aseg + ptrdiff_t(q) * g.c;
+    at[count] = (ptrdiff_t(i) * oh + r) * ow + q;
+    if (++count == R) flush();
+  };
+  for (int i = 0; i < g.n; ++i) {
+    if (ow % 2)
+      for (int r = 0; r < oh - oh % 2; ++r) add(i, r, ow - 1);
+    if (oh % 2)
+      for (int q = 0; q < ow; ++q) add(i, oh - 1, q);
+  }
+  flush();
 }
 
 template <int LEN>

@@ -9,12 +9,14 @@ architectures from one description; run by hand with the default specs:
 Each step is zero_grad + forward (train mode) + cross-entropy + backward + Adam step on the next
 [32, 650] batch of the pool the dkws bench passes (--pool-x/--pool-y: kws12's training features),
 or of 90 random batches when run by hand. Prints one JSON line:
-{"torch": version, "models": [{"name", "params", "samples_per_s"}]}.
+{"torch": version, "models": [{"name", "params", "samples_per_s"}]}. With --serve it times
+windows on request instead (serve()), which the C++ bench interleaves with its own.
 """
 import argparse
 import itertools
 import json
 import math
+import sys
 import time
 
 import numpy
@@ -89,38 +91,66 @@ def build(spec):
     return torch.nn.Sequential(*layers), frames * coeffs, classes
 
 
-def samples_per_second(spec, seconds, clock, pool_xy, batch=32):
-    torch.manual_seed(1)
-    model, dim, classes = build(spec)
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=0.005)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    # Steps cycle through the C++ side's pool of batches (kws12's training features, or random
-    # ones), or without one through 90 random batches, kws12's training split in size.
-    if pool_xy is not None:
-        xs, ys = pool_xy
-    else:
-        xs, ys = torch.randn(90, batch, dim), torch.randint(0, classes, (90, batch))
-    order = itertools.cycle(range(xs.shape[0]))
+class Run:
+    """One model in training: build, Adam, the batch order, 20 warm-up steps (as the C++ side)."""
 
-    def step():
-        i = next(order)
-        opt.zero_grad()
-        loss_fn(model(xs[i]), ys[i]).backward()
-        opt.step()
+    def __init__(self, spec, pool_xy, batch=32):
+        torch.manual_seed(1)
+        self.name, self.batch = spec["name"], batch
+        self.model, dim, classes = build(spec)
+        self.model.train()
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=0.005)
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+        # Steps cycle through the C++ side's pool of batches (kws12's training features, or
+        # random ones), or without one through 90 random batches, kws12's training split in size.
+        if pool_xy is not None:
+            self.xs, self.ys = pool_xy
+        else:
+            self.xs = torch.randn(90, batch, dim)
+            self.ys = torch.randint(0, classes, (90, batch))
+        self.order = itertools.cycle(range(self.xs.shape[0]))
+        self.params = sum(p.numel() for p in self.model.parameters())
+        for _ in range(20):
+            self.step()
 
-    for _ in range(20):  # warm-up, as the C++ side
-        step()
-    best = 0.0
-    for _ in range(3):  # best of three runs, as the C++ side
+    def step(self):
+        i = next(self.order)
+        self.opt.zero_grad()
+        self.loss_fn(self.model(self.xs[i]), self.ys[i]).backward()
+        self.opt.step()
+
+    def window(self, seconds, clock):
+        """Samples/s over steps (10 at a time) for about `seconds`."""
         steps, t0 = 0, clock()
-        while clock() - t0 < seconds / 3:
+        while clock() - t0 < seconds:
             for _ in range(10):
-                step()
+                self.step()
             steps += 10
-        best = max(best, steps * batch / (clock() - t0))
-    params = sum(p.numel() for p in model.parameters())
-    return {"name": spec["name"], "params": params, "samples_per_s": round(best, 1)}
+        return steps * self.batch / (clock() - t0)
+
+    def result(self, samples_per_s):
+        return {"name": self.name, "params": self.params, "samples_per_s": round(samples_per_s, 1)}
+
+
+def samples_per_second(spec, seconds, clock, pool_xy):
+    run = Run(spec, pool_xy)
+    return run.result(max(run.window(seconds / 3, clock) for _ in range(3)))  # best of three
+
+
+def serve(specs, clock, pool_xy):
+    """Windows on request, so the C++ side can interleave them with its own: reads lines
+    {"name": model, "seconds": s} and answers each with a result line; the models keep training
+    from one request to the next."""
+    by_name = {s["name"]: s for s in specs}
+    runs = {}
+    print(json.dumps({"torch": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        name = req["name"]
+        if name not in runs:
+            runs[name] = Run(by_name[name], pool_xy)
+        run = runs[name]
+        print(json.dumps(run.result(run.window(req["seconds"], clock))), flush=True)
 
 
 def main():
@@ -132,6 +162,8 @@ def main():
     ap.add_argument("--spec", help="JSON list of model specs (default: the bench's three)")
     ap.add_argument("--pool-x", help="float32 batches [n][32][650], raw (from train_throughput)")
     ap.add_argument("--pool-y", help="their int32 labels [n][32], raw")
+    ap.add_argument("--serve", action="store_true",
+                    help="time windows on request from stdin (how the C++ bench interleaves)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     specs = json.loads(a.spec) if a.spec else DEFAULT_SPECS
@@ -142,6 +174,9 @@ def main():
         xs = torch.from_numpy(numpy.fromfile(a.pool_x, dtype=numpy.float32))
         batches = ys.numel() // 32
         pool_xy = (xs.reshape(batches, 32, -1), ys.reshape(batches, 32))
+    if a.serve:
+        serve(specs, clock, pool_xy)
+        return
     results = [samples_per_second(s, a.seconds, clock, pool_xy) for s in specs]
     print(json.dumps({"torch": torch.__version__, "models": results}))
 
