@@ -80,10 +80,12 @@ template <int C>
 constexpr bool kVectorPool = C > 0 && (C % 8 == 0 || 8 % C == 0);
 
 // z = dropout(relu(maxpool(y))) for pooled rows; winner as first_max_cell. relu(max) equals
-// max(relu) cell for cell, so the values are those of the separate layers.
+// max(relu) cell for cell, so the values are those of the separate layers. With a mask, it holds
+// one random word per pooled value on entry and the dropout scale bits (DropoutBits, as backward
+// reads them) on return: the decision is taken here rather than in a pass of its own.
 template <int C>
-void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_t* __restrict mask,
-                       float* __restrict z, uint8_t* __restrict winner) {
+void pool_relu_dropout(const float* __restrict y, const Pooled& p, uint32_t* __restrict mask,
+                       const DropoutBits& keep, float* __restrict z, uint8_t* __restrict winner) {
   const int c_n = C > 0 ? C : p.ch, oh = p.oh(), len = p.ow() * c_n;
   for (int i = 0; i < p.n * oh; ++i) {
     const float* a = y + size_t(i / oh) * p.item + 2 * size_t(i % oh) * p.row;
@@ -103,9 +105,11 @@ void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_
         const v8f m = vmax(vmax(a0, a1), vmax(b0, b1));
         v8f v = m > 0.f ? m : v8f{};
         if (mask) {
-          v8f scale;
-          std::memcpy(&scale, mask + zo + o, sizeof scale);
-          v *= scale;
+          v8u words;
+          std::memcpy(&words, mask + zo + o, sizeof words);
+          const v8u bits = (words >= keep.threshold) & keep.scale;
+          std::memcpy(mask + zo + o, &bits, sizeof bits);
+          v *= std::bit_cast<v8f>(bits);
         }
         store8(z + zo + o, v);
         const v8u8 win = narrow_u8(first_max_cell(a0, a1, b0, m));
@@ -117,6 +121,7 @@ void pool_relu_dropout(const float* __restrict y, const Pooled& p, const uint32_
       const float a0 = a[k], a1 = a[k + c_n], b0 = b[k], b1 = b[k + c_n];
       const float m = std::max(std::max(a0, a1), std::max(b0, b1));
       const float v = m > 0.f ? m : 0.f;
+      if (mask) mask[zo + o] = keep(mask[zo + o]);
       z[zo + o] = mask ? v * std::bit_cast<float>(mask[zo + o]) : v;
       const int n0 = a0 != m, n1 = n0 & (a1 != m), n2 = n1 & (b0 != m);
       winner[zo + o] = uint8_t(m > 0.f ? n0 + n1 + n2 : kNoGradient);
@@ -249,13 +254,12 @@ void ConvBlock2x2::forward(const float* x, const Shape& shape, Tensor& z,
   if (masked_) {
     if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
     mask_.resize(p.size());
-    ctx.rng->fill_u32(mask_.data(), mask_.size());
-    const DropoutBits keep(rate_);  // the Dropout layer's masks, draw for draw
-    for (uint32_t& m : mask_) m = keep(m);
+    ctx.rng->fill_u32(mask_.data(), mask_.size());  // the Dropout layer's draws
   }
-  const uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  const DropoutBits keep(rate_);  // and its decisions, draw for draw
+  uint32_t* mask = masked_ ? mask_.data() : nullptr;
   dispatch_channels(out_, [&](auto c) {
-    pool_relu_dropout<decltype(c)::value>(y.data, p, mask, z.ptr(), winner_.data());
+    pool_relu_dropout<decltype(c)::value>(y.data, p, mask, keep, z.ptr(), winner_.data());
   });
 }
 
