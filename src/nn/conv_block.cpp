@@ -79,6 +79,25 @@ inline void merge_columns(v8f even, v8f odd, float* p) {
 template <int C>
 constexpr bool kVectorPool = C > 0 && (C % 8 == 0 || 8 % C == 0);
 
+// 8 pooled lanes from their windows' four cells (scan order a0, a1, b0, b1): z =
+// dropout(relu(max)), the winner as first_max_cell, and with a mask (random words on entry) the
+// dropout decision, whose scale bits replace the words (as backward reads them).
+inline void pool8(v8f a0, v8f a1, v8f b0, v8f b1, uint32_t* __restrict mask,
+                  const DropoutBits& keep, float* __restrict z, uint8_t* __restrict winner) {
+  const v8f m = vmax(vmax(a0, a1), vmax(b0, b1));
+  v8f v = m > 0.f ? m : v8f{};
+  if (mask) {
+    v8u words;
+    std::memcpy(&words, mask, sizeof words);
+    const v8u bits = (words >= keep.threshold) & keep.scale;
+    std::memcpy(mask, &bits, sizeof bits);
+    v *= std::bit_cast<v8f>(bits);
+  }
+  store8(z, v);
+  const v8u8 win = narrow_u8(first_max_cell(a0, a1, b0, m));
+  std::memcpy(winner, &win, sizeof win);
+}
+
 // z = dropout(relu(maxpool(y))) for pooled rows; winner as first_max_cell. relu(max) equals
 // max(relu) cell for cell, so the values are those of the separate layers. With a mask, it holds
 // one random word per pooled value on entry and the dropout scale bits (DropoutBits, as backward
@@ -102,18 +121,7 @@ void pool_relu_dropout(const float* __restrict y, const Pooled& p, uint32_t* __r
           split_columns<C>(a + 2 * o, a0, a1);
           split_columns<C>(b + 2 * o, b0, b1);
         }
-        const v8f m = vmax(vmax(a0, a1), vmax(b0, b1));
-        v8f v = m > 0.f ? m : v8f{};
-        if (mask) {
-          v8u words;
-          std::memcpy(&words, mask + zo + o, sizeof words);
-          const v8u bits = (words >= keep.threshold) & keep.scale;
-          std::memcpy(mask + zo + o, &bits, sizeof bits);
-          v *= std::bit_cast<v8f>(bits);
-        }
-        store8(z + zo + o, v);
-        const v8u8 win = narrow_u8(first_max_cell(a0, a1, b0, m));
-        std::memcpy(winner + zo + o, &win, sizeof win);
+        pool8(a0, a1, b0, b1, mask ? mask + zo + o : nullptr, keep, z + zo + o, winner + zo + o);
       }
     }
     for (; o < len; ++o) {
@@ -244,22 +252,41 @@ void ConvBlock2x2::forward(const float* x, const Shape& shape, Tensor& z,
                            const ForwardContext& ctx) {
   const ConvGeom g = geom(shape);
   // No window reads an odd last row or column of the conv output, so those are not computed.
-  y_.resize(size_t(g.n) * g.h * g.w * out_);
-  const ConvEngine::View y = engine_.forward_view(x, g, weight_->value.ptr(), bias_->value.ptr(),
-                                                  out_, g.h / 2 * 2, g.w / 2 * 2, y_.data());
-  const Pooled p{g.n, y.h, y.w, out_, y.row, y.item};
-  resize_to(z, {g.n, p.oh(), p.ow(), out_});
-  winner_.resize(p.size());
+  const int oh = g.h / 2 * 2, ow = g.w / 2 * 2;
+  const Pooled windows{g.n, oh, ow, out_};
+  resize_to(z, {g.n, windows.oh(), windows.ow(), out_});
+  winner_.resize(windows.size());
   masked_ = ctx.training && rate_ > 0.f;
   if (masked_) {
     if (!ctx.rng) throw Error("dropout: a training forward needs ForwardContext::rng");
-    mask_.resize(p.size());
+    mask_.resize(windows.size());
     ctx.rng->fill_u32(mask_.data(), mask_.size());  // the Dropout layer's draws
   }
   const DropoutBits keep(rate_);  // and its decisions, draw for draw
   uint32_t* mask = masked_ ? mask_.data() : nullptr;
+  const float *w = weight_->value.ptr(), *b = bias_->value.ptr();
+  // Winograd's 2x2 blocks are the pool windows: pooled as they come out of the conv, whose
+  // output then never goes through memory.
+  const int out = out_;
+  float* zp = z.ptr();
+  uint8_t* winner = winner_.data();
+  if (out % 8 == 0 &&
+      engine_.forward_blocks(
+          x, g, w, b, out, oh, ow, [&](const float* y4, ptrdiff_t first, int count) {
+            for (int t = 0; t < count; ++t)
+              for (int oc = 0; oc < out; oc += 8) {
+                const float* s = y4 + ptrdiff_t(t) * 4 * out + oc;
+                const size_t o = size_t(first + t) * out + oc;
+                pool8(load8(s), load8(s + out), load8(s + 2 * out), load8(s + 3 * out),
+                      mask ? mask + o : nullptr, keep, zp + o, winner + o);
+              }
+          }))
+    return;
+  y_.resize(size_t(g.n) * g.h * g.w * out_);
+  const ConvEngine::View y = engine_.forward_view(x, g, w, b, out_, oh, ow, y_.data());
+  const Pooled p{g.n, y.h, y.w, out_, y.row, y.item};
   dispatch_channels(out_, [&](auto c) {
-    pool_relu_dropout<decltype(c)::value>(y.data, p, mask, keep, z.ptr(), winner_.data());
+    pool_relu_dropout<decltype(c)::value>(y.data, p, mask, keep, zp, winner);
   });
 }
 

@@ -21,6 +21,14 @@ ConvEngine::View ConvEngine::forward_view(const float* x, const ConvGeom& g, con
   return {y, h, wd, size_t(wd) * out, size_t(h) * wd * out};
 }
 
+bool ConvEngine::forward_blocks(const float* x, const ConvGeom& g, const float* w,
+                                const float* bias, int out, int oh, int ow,
+                                const WinogradConv::BlockSink& sink) {
+  if (!WinogradConv::applies(g) || out % 8 != 0 || oh % 2 || ow % 2) return false;
+  winograd_.forward(xpad_.fill(x, g, kSlack), g, w, bias, out, out, oh, ow, sink);
+  return true;
+}
+
 ConvEngine::View ConvEngine::grad_view(const ConvGeom& g, int out, float* dense) {
   if (PlanarConv::applies(g, out)) return planar_view(planar_.dy_grid(g, out), g, out);
   return {dense, g.h, g.w, size_t(g.w) * out, size_t(g.h) * g.w * out};

@@ -54,6 +54,11 @@ class ConvEngine {
   View forward_view(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                     int oh, int ow, float* y);
 
+  // For a fused block: where Winograd applies (conv_winograd.hpp) and out is a multiple of 8,
+  // the outputs of the 2x2 blocks in rows < oh, columns < ow (both even) go to `sink`, a group at
+  // a time, and true is returned; else nothing is done. The padded input is kept for backward.
+  bool forward_blocks(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
+                      int oh, int ow, const WinogradConv::BlockSink& sink);
   // Where backward_view() takes the output gradient from: the planar grid (padding kept zero), or
   // `dense` [n][h][w][out].
   View grad_view(const ConvGeom& g, int out, float* dense);

@@ -50,9 +50,8 @@ inline void transform_patch(const float* p, ptrdiff_t row, ptrdiff_t col, float*
 }
 
 // Y = A^T M A + bias, A^T = [1 1 1 0; 0 1 -1 -1], for 8 lanes of one patch's products M[k] at
-// m + k * mk: the 2x2 outputs, rows `yrow` floats apart, columns `ycol`.
-inline void inverse_transform(const float* m, ptrdiff_t mk, v8f bias, float* y, ptrdiff_t yrow,
-                              ptrdiff_t ycol) {
+// m + k * mk: the 2x2 outputs in scan order, `ycell` floats apart.
+inline void inverse_transform(const float* m, ptrdiff_t mk, v8f bias, float* y, ptrdiff_t ycell) {
   v8f s[2][4];
   for (int j = 0; j < 4; ++j) {
     const v8f m0 = load8(m + j * mk), m1 = load8(m + (4 + j) * mk);
@@ -61,8 +60,8 @@ inline void inverse_transform(const float* m, ptrdiff_t mk, v8f bias, float* y, 
     s[1][j] = m1 - m2 - m3;
   }
   for (int i = 0; i < 2; ++i) {
-    store8(y + i * yrow, s[i][0] + s[i][1] + s[i][2] + bias);
-    store8(y + i * yrow + ycol, s[i][1] - s[i][2] - s[i][3] + bias);
+    store8(y + (2 * i) * ycell, s[i][0] + s[i][1] + s[i][2] + bias);
+    store8(y + (2 * i + 1) * ycell, s[i][1] - s[i][2] - s[i][3] + bias);
   }
 }
 
@@ -107,7 +106,7 @@ void products(const float* v, int cpad, int count, int c, const float* u, int op
 }  // namespace
 
 void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, const float* bias,
-                           int out, int opad, float* y, int oh, int ow) {
+                           int out, int opad, int oh, int ow, const BlockSink& sink) {
   // Patches are taken kFlatTile at a time (as many as one register tile holds): transformed,
   // multiplied (16 tiles, one per k) and transformed back. (Groups of 4 tiles, so that U[k] stays
   // in L1 across more patches, measured no faster at these sizes.)
@@ -118,20 +117,18 @@ void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, c
   zero_floats(zero_, size_t(opad));
   v_.resize(size_t(16) * kGroup * cpad);
   m_.resize(size_t(16) * kGroup * opad);
+  y4_.resize(size_t(kGroup) * 4 * opad);
   bias_.assign(size_t(opad), 0.f);
   std::copy(bias, bias + out, bias_.begin());
 
   const ptrdiff_t row = ptrdiff_t(g.wp()) * c, item = ptrdiff_t(g.hp()) * row;
   const ptrdiff_t vk = ptrdiff_t(kGroup) * cpad, mk = ptrdiff_t(kGroup) * opad;
-  const ptrdiff_t yrow = ptrdiff_t(ow) * opad;
   const int th = oh / 2, tw = ow / 2;
   const ptrdiff_t total = ptrdiff_t(g.n) * th * tw;
-  ptrdiff_t at[kGroup];     // each patch's top-left output position in y
   int i = 0, r = 0, q = 0;  // the next patch's item and top-left output
   for (ptrdiff_t p = 0; p < total; p += kGroup) {
     const int count = int(std::min<ptrdiff_t>(kGroup, total - p));
     for (int t = 0; t < count; ++t) {
-      at[t] = (ptrdiff_t(i) * oh + r) * ow + q;
       // output (r, q) reads padded rows r..r+2 and columns q..q+2: the patch is 4x4 from (r, q)
       // (r + 3 <= oh + 1 <= h + 1, the padded input's last row; columns alike)
       const float* patch = xp + i * item + r * row + ptrdiff_t(q) * c;
@@ -148,8 +145,32 @@ void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, c
     for (int t = 0; t < count; ++t)
       for (int oc = 0; oc < opad; oc += 8)
         inverse_transform(m_.data() + t * opad + oc, mk, load8(bias_.data() + oc),
-                          y + at[t] * opad + oc, yrow, opad);
+                          y4_.data() + size_t(t) * 4 * opad + oc, opad);
+    sink(y4_.data(), p, count);
   }
+}
+
+void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, const float* bias,
+                           int out, int opad, float* y, int oh, int ow) {
+  const int th = oh / 2, tw = ow / 2;
+  forward(xp, g, w, bias, out, opad, oh, ow, [&](const float* y4, ptrdiff_t first, int count) {
+    int i = int(first / (ptrdiff_t(th) * tw)), rq = int(first % (ptrdiff_t(th) * tw));
+    int r = 2 * (rq / tw), q = 2 * (rq % tw);
+    for (int t = 0; t < count; ++t) {
+      float* at = y + ((ptrdiff_t(i) * oh + r) * ow + q) * opad;
+      const float* src = y4 + ptrdiff_t(t) * 4 * opad;
+      for (int oc = 0; oc < opad; oc += 8) {
+        store8(at + oc, load8(src + oc));
+        store8(at + opad + oc, load8(src + opad + oc));
+        store8(at + ptrdiff_t(ow) * opad + oc, load8(src + 2 * opad + oc));
+        store8(at + ptrdiff_t(ow + 1) * opad + oc, load8(src + 3 * opad + oc));
+      }
+      if ((q += 2) == 2 * tw) {
+        q = 0;
+        if ((r += 2) == 2 * th) r = 0, ++i;
+      }
+    }
+  });
 }
 
 }  // namespace dkws::nn::detail

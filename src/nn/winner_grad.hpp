@@ -92,7 +92,7 @@ inline void pooled_gradient8(const float* __restrict dz, const uint32_t* __restr
   }
   v8u8 w8;
   std::memcpy(&w8, winner + o, sizeof w8);
-  win = __builtin_convertvector(w8, v8i);
+  win = widen_u8(w8);
 }
 
 // One input channel (an AudioClassifier's first conv), 3x3 'same', out a multiple of 8: dw
