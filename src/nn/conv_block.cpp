@@ -265,11 +265,25 @@ void ConvBlock2x2::forward(const float* x, const Shape& shape, Tensor& z,
   const DropoutBits keep(rate_);  // and its decisions, draw for draw
   uint32_t* mask = masked_ ? mask_.data() : nullptr;
   const float *w = weight_->value.ptr(), *b = bias_->value.ptr();
-  // Winograd's 2x2 blocks are the pool windows: pooled as they come out of the conv, whose
-  // output then never goes through memory.
+  // The conv's outputs are pooled as they come out, a row of pool windows (one input channel)
+  // or a group of Winograd's 2x2 blocks, each a pool window, at a time: the conv output does not
+  // go through memory.
   const int out = out_;
   float* zp = z.ptr();
   uint8_t* winner = winner_.data();
+  const int pw = ow / 2;  // pool windows per row
+  if (out % 8 == 0 &&
+      engine_.forward_row_pairs(x, g, w, b, out, oh, ow, [&](const float* pair, ptrdiff_t k, int) {
+        const float* lower = pair + ptrdiff_t(ow) * out;
+        for (int j = 0; j < pw; ++j)
+          for (int oc = 0; oc < out; oc += 8) {
+            const ptrdiff_t c0 = 2 * j * out + oc, c1 = c0 + out;
+            const size_t o = (size_t(k) * pw + j) * out + oc;
+            pool8(load8(pair + c0), load8(pair + c1), load8(lower + c0), load8(lower + c1),
+                  mask ? mask + o : nullptr, keep, zp + o, winner + o);
+          }
+      }))
+    return;
   if (out % 8 == 0 &&
       engine_.forward_blocks(
           x, g, w, b, out, oh, ow, [&](const float* y4, ptrdiff_t first, int count) {

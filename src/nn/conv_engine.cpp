@@ -29,6 +29,20 @@ bool ConvEngine::forward_blocks(const float* x, const ConvGeom& g, const float* 
   return true;
 }
 
+bool ConvEngine::forward_row_pairs(const float* x, const ConvGeom& g, const float* w,
+                                   const float* bias, int out, int oh, int ow,
+                                   const WinogradConv::BlockSink& sink) {
+  if (g.c != 1 || g.kh != 3 || g.kw != 3 || out % 8 != 0 || ow < 8 || oh % 2 || ow % 2 ||
+      PlanarConv::applies(g, out) || prefer_dot(g, out))
+    return false;
+  const float* xp = xpad_.fill(x, g, kSlack);
+  pack_weights(g, w, bias, out);
+  ywide_.resize(size_t(2) * ow * out);
+  conv_forward_row_pairs(xp, g, wt_.data(), bias_.data(), out, oh, ow, ywide_.data(),
+                         [&](const float* pair, ptrdiff_t k) { sink(pair, k, 1); });
+  return true;
+}
+
 ConvEngine::View ConvEngine::grad_view(const ConvGeom& g, int out, float* dense) {
   if (PlanarConv::applies(g, out)) return planar_view(planar_.dy_grid(g, out), g, out);
   return {dense, g.h, g.w, size_t(g.w) * out, size_t(g.h) * g.w * out};

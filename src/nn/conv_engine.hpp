@@ -59,6 +59,12 @@ class ConvEngine {
   // a time, and true is returned; else nothing is done. The padded input is kept for backward.
   bool forward_blocks(const float* x, const ConvGeom& g, const float* w, const float* bias, int out,
                       int oh, int ow, const WinogradConv::BlockSink& sink);
+  // For a fused block over one input channel, 3x3, rows at least 8 wide and out a multiple of 8
+  // (not the planar kernels' 1, 2 or 4): the outputs in rows < oh, columns < ow (both even) go to
+  // sink(pair, k, 1) two rows at a time, pair [2][ow][out], k = item * oh / 2 + row / 2, and true
+  // is returned; else nothing is done. The padded input is kept for backward.
+  bool forward_row_pairs(const float* x, const ConvGeom& g, const float* w, const float* bias,
+                         int out, int oh, int ow, const WinogradConv::BlockSink& sink);
   // Where backward_view() takes the output gradient from: the planar grid (padding kept zero), or
   // `dense` [n][h][w][out].
   View grad_view(const ConvGeom& g, int out, float* dense);

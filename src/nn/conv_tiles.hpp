@@ -155,51 +155,75 @@ inline void conv_forward_flat(const float* xp, const ConvGeom& g, const float* w
   }
 }
 
-// Wide images: tiles of 8 neighbours along each image row, whose windows are a fixed step (the
-// input channel count) apart, then one tile for the row's remainder. Rows < oh, columns < ow.
-// ROW1: one input channel (conv_tile's shared-input order).
+// One output row of a wide image: tiles of 8 neighbours, whose windows are a fixed step (the
+// input channel count) apart, then one tile for the row's remainder. `a` is the row's window
+// origin in the padded input, yr its ow outputs of opad floats. ROW1: one input channel
+// (conv_tile's shared-input order).
+template <int LEN, bool ROW1>
+inline void conv_row(const float* a, const ConvGeom& g, const float* wt, const float* bias,
+                     int opad, float* yr, int ow) {
+  const int len = g.kw * g.c;
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c;
+  ptrdiff_t off[8];
+  for (int k = 0; k < 8; ++k) off[k] = ptrdiff_t(k) * g.c;
+  int q = 0;
+  for (; q + 8 <= ow; q += 8)
+    conv_tile_all<8, LEN, ROW1>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias, yr + q * opad);
+  const float* aq = a + q * g.c;
+  float* yq = yr + q * opad;
+  switch (ow - q) {
+    case 7:
+      conv_tile_all<7, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 6:
+      conv_tile_all<6, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 5:
+      conv_tile_all<5, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 4:
+      conv_tile_all<4, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 3:
+      conv_tile_all<3, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 2:
+      conv_tile_all<2, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    case 1:
+      conv_tile_all<1, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
+      break;
+    default:
+      break;
+  }
+}
+
+// Wide images, row by row (conv_row). Rows < oh, columns < ow.
 template <int LEN, bool ROW1>
 inline void conv_forward_rows(const float* xp, const ConvGeom& g, const float* wt,
                               const float* bias, int opad, float* y, int oh, int ow) {
-  const int len = g.kw * g.c;
   const ptrdiff_t aseg = ptrdiff_t(g.wp()) * g.c, item = ptrdiff_t(g.hp()) * aseg;
-  ptrdiff_t off[8];
-  for (int k = 0; k < 8; ++k) off[k] = ptrdiff_t(k) * g.c;
   for (int i = 0; i < g.n; ++i)
-    for (int r = 0; r < oh; ++r) {
+    for (int r = 0; r < oh; ++r)
+      conv_row<LEN, ROW1>(xp + i * item + r * aseg, g, wt, bias, opad,
+                          y + (ptrdiff_t(i) * oh + r) * ow * opad, ow);
+}
+
+// One input channel, 3x3, wide rows (oh, ow even): the outputs two rows at a time, one row of a
+// following 2x2 pool's windows, into `pair` [2][ow][opad], each pair handed to sink(pair, k)
+// with k = item * oh / 2 + row / 2, the pool row's flat index. The conv output then stays in L1
+// (ac_mid's first block wrote 665 KB a batch, for the pool to read back).
+template <class Sink>
+inline void conv_forward_row_pairs(const float* xp, const ConvGeom& g, const float* wt,
+                                   const float* bias, int opad, int oh, int ow, float* pair,
+                                   Sink&& sink) {
+  const ptrdiff_t aseg = ptrdiff_t(g.wp()), item = ptrdiff_t(g.hp()) * aseg;
+  for (int i = 0; i < g.n; ++i)
+    for (int r = 0; r < oh; r += 2) {
       const float* a = xp + i * item + r * aseg;
-      float* yr = y + (ptrdiff_t(i) * oh + r) * ow * opad;
-      int q = 0;
-      for (; q + 8 <= ow; q += 8)
-        conv_tile_all<8, LEN, ROW1>(a + q * g.c, off, g.kh, aseg, len, wt, opad, bias,
-                                    yr + q * opad);
-      const float* aq = a + q * g.c;
-      float* yq = yr + q * opad;
-      switch (ow - q) {
-        case 7:
-          conv_tile_all<7, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 6:
-          conv_tile_all<6, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 5:
-          conv_tile_all<5, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 4:
-          conv_tile_all<4, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 3:
-          conv_tile_all<3, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 2:
-          conv_tile_all<2, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        case 1:
-          conv_tile_all<1, LEN, ROW1>(aq, off, g.kh, aseg, len, wt, opad, bias, yq);
-          break;
-        default:
-          break;
-      }
+      conv_row<3, true>(a, g, wt, bias, opad, pair, ow);
+      conv_row<3, true>(a + aseg, g, wt, bias, opad, pair + ptrdiff_t(ow) * opad, ow);
+      sink(pair, ptrdiff_t(i) * (oh / 2) + r / 2);
     }
 }
 
