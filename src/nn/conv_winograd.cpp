@@ -76,9 +76,31 @@ void products(const float* v, int cpad, int count, int c, const float* u, int op
     conv_tile_all<T, 0>(v + ptrdiff_t(t) * cpad, off, 1, 0, c, u, opad, zero, m + t * opad);
   const float* vt = v + ptrdiff_t(t) * cpad;
   float* mt = m + ptrdiff_t(t) * opad;
-  with_tile_count(count - t, [&](auto r) {
-    conv_tile_all<decltype(r)::value, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-  });
+  switch (count - t) {
+    case 7:
+      conv_tile_all<7, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 6:
+      conv_tile_all<6, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 5:
+      conv_tile_all<5, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 4:
+      conv_tile_all<4, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 3:
+      conv_tile_all<3, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 2:
+      conv_tile_all<2, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    case 1:
+      conv_tile_all<1, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
+      break;
+    default:
+      break;
+  }
 }
 
 }  // namespace
