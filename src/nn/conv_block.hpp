@@ -5,7 +5,10 @@
 // pool window. Together:
 // - forward computes only the conv outputs some pool window reads (not an odd last row or
 //   column), then one pass takes the pool's maximum, ReLU and dropout and records, per pooled
-//   value, which of its four cells won (or that no gradient flows: the maximum is not positive);
+//   value, which of its four cells won (or that no gradient flows: the maximum is not positive).
+//   With out a multiple of 8 that pass takes the conv's outputs as they come, from an L1 buffer:
+//   two rows at a time for one input channel, Winograd's 2x2 blocks (each a pool window) for 8
+//   or more (conv_winograd.hpp); the conv output does not go through memory;
 // - backward gives the conv's weight and input gradients from the winning cells alone
 //   (winner_grad.hpp). For one input channel, where a patch is too short for entry lists to pay,
 //   the weight gradient of 8k outputs is taken window by window for 8 channels at once
@@ -54,7 +57,7 @@ class ConvBlock2x2 {
   float rate_;
   bool masked_ = false;  // whether the last forward drew a dropout mask
   ConvEngine engine_;
-  std::vector<float> y_;              // conv output [N, H, W, out]
+  std::vector<float> y_;              // conv output [N, H, W, out], where not pooled as it comes
   std::vector<uint8_t> winner_;       // per pooled value: the cell (0-3, scan order) or kNoGradient
   std::vector<uint32_t> mask_;        // dropout scale bits per pooled value, as Dropout keeps them
   std::vector<float> dy_;             // conv output gradient (dense path)

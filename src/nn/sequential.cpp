@@ -60,7 +60,7 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   size_t k = 0;
   if (leading_view && steps_.size() > 1 && steps_[1].block) {
     // A block pads its own copy of its input and its backward reads only the input's shape, so
-    // it reads the caller's data in the reshaped shape and the reshape's copy is not made (a
+    // it reads the caller's data in the reshaped shape and the reshape's copy is not made (
     // 2.6 % of an AudioClassifier's training step, on kws12's input).
     acts_[1].shape = layers_[0]->output_shape(x.shape);
     acts_[1].data.clear();
