@@ -3,13 +3,14 @@
 // the identical architecture and the same batches in the same run (tools/torch/train_throughput.py
 // --serve, behind pipes: each side gets three windows of training, taken in turn, and its best
 // counts). GFLOP/s counts 2 flops per multiply-accumulate and 3x the forward MACs for a training
-// step (forward, weight gradient, input gradient): the work of a dense implementation. dkws's fused
-// conv blocks skip part of it (conv outputs no pool window reads, gradients of cells that did not
-// win their pool window; src/nn/conv_block.hpp), so this dense-equivalent rate can exceed the
-// core's peak; --unfused shows the dense path's rate. Times are the timing thread's CPU time
-// (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so other jobs on a shared machine do not
-// count against either side; --wall uses the wall clock. Usage: train_throughput [--seconds S]
-// [--no-torch] [--layers] [--wall] [--python PATH]
+// step (forward, weight gradient, input gradient): the work of a dense implementation. dkws's
+// fused conv blocks skip part of it (conv outputs no pool window reads, gradients of cells that
+// did not win their pool window; src/nn/conv_block.hpp), so this dense-equivalent rate can exceed
+// the core's peak; --unfused shows the dense path's rate. Times are the timing thread's CPU time
+// (CLOCK_THREAD_CPUTIME_ID; time.thread_time() in torch), so other jobs on a shared machine do
+// not count against either side; --wall uses the wall clock.
+//
+// Usage: train_throughput [--seconds S] [--no-torch] [--layers] [--wall] [--python PATH]
 //                         [--peak GFLOPS] [--model NAME] [--unfused] [--data DIR | --random]
 //   --layers adds a per-layer forward/backward time breakdown of each dkws model (the layers one
 //   by one, as with fused blocks off); --model runs

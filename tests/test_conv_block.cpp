@@ -155,8 +155,9 @@ TEST(ConvTiles, OneChannelRowTileEqualsTheGeneralTile) {
 }
 
 // Conv2D's forward where Winograd's F(2x2, 3x3) applies (3x3, 8 or more input channels), odd
-// and even sizes, channel counts that are not a multiple of 8, against the reference loops; and
-// a batch of one gives the same bits as the same item in a batch of three.
+// and even sizes (an odd last row or column is taken directly), channel counts that are not a
+// multiple of 8, and images of one row or one column (no 2x2 block: all direct), against the
+// reference loops; and a batch of one gives the same bits as the same item in a batch of three.
 TEST(ConvWinograd, Conv2DForwardMatchesTheReferenceLoops) {
   struct Shape4 {
     int h, w, in, out;

@@ -69,38 +69,14 @@ inline void inverse_transform(const float* m, ptrdiff_t mk, v8f bias, float* y, 
 void products(const float* v, int cpad, int count, int c, const float* u, int opad,
               const float* zero, float* m) {
   constexpr int T = kFlatTile;
-  ptrdiff_t off[8];  // (conv_tile_all<7 or 8> are compiled for every width, if not called)
+  ptrdiff_t off[8];  // (conv_tile_count compiles tiles up to 8 for every width)
   for (int t = 0; t < 8; ++t) off[t] = ptrdiff_t(t) * cpad;
   int t = 0;
   for (; t + T <= count; t += T)
     conv_tile_all<T, 0>(v + ptrdiff_t(t) * cpad, off, 1, 0, c, u, opad, zero, m + t * opad);
   const float* vt = v + ptrdiff_t(t) * cpad;
   float* mt = m + ptrdiff_t(t) * opad;
-  switch (count - t) {
-    case 7:
-      conv_tile_all<7, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 6:
-      conv_tile_all<6, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 5:
-      conv_tile_all<5, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 4:
-      conv_tile_all<4, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 3:
-      conv_tile_all<3, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 2:
-      conv_tile_all<2, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    case 1:
-      conv_tile_all<1, 0>(vt, off, 1, 0, c, u, opad, zero, mt);
-      break;
-    default:
-      break;
-  }
+  conv_tile_count<0>(count - t, vt, off, 1, 0, c, u, opad, zero, mt);
 }
 
 }  // namespace
@@ -152,22 +128,18 @@ void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, c
 
 void WinogradConv::forward(const float* xp, const ConvGeom& g, const float* w, const float* bias,
                            int out, int opad, float* y, int oh, int ow) {
-  const int th = oh / 2, tw = ow / 2;
+  const ptrdiff_t tw = ow / 2, per_item = ptrdiff_t(oh / 2) * tw;
   forward(xp, g, w, bias, out, opad, oh, ow, [&](const float* y4, ptrdiff_t first, int count) {
-    int i = int(first / (ptrdiff_t(th) * tw)), rq = int(first % (ptrdiff_t(th) * tw));
-    int r = 2 * (rq / tw), q = 2 * (rq % tw);
     for (int t = 0; t < count; ++t) {
-      float* at = y + ((ptrdiff_t(i) * oh + r) * ow + q) * opad;
+      const ptrdiff_t b = first + t, i = b / per_item, r = 2 * (b % per_item / tw),
+                      q = 2 * (b % tw);
+      float* at = y + ((i * oh + r) * ow + q) * opad;
       const float* src = y4 + ptrdiff_t(t) * 4 * opad;
       for (int oc = 0; oc < opad; oc += 8) {
         store8(at + oc, load8(src + oc));
         store8(at + opad + oc, load8(src + opad + oc));
         store8(at + ptrdiff_t(ow) * opad + oc, load8(src + 2 * opad + oc));
         store8(at + ptrdiff_t(ow + 1) * opad + oc, load8(src + 3 * opad + oc));
-      }
-      if ((q += 2) == 2 * tw) {
-        q = 0;
-        if ((r += 2) == 2 * th) r = 0, ++i;
       }
     }
   });
